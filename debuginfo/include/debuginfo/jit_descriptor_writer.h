@@ -1,0 +1,69 @@
+// The writer side of the GDB JIT interface: maintains one descriptor's entry
+// list following the protocol in jitscope/jit_debug.h (rules W1–W8).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "jitscope/jit_debug.h"
+
+namespace jitscope {
+
+class JitDescriptorWriter {
+ public:
+  // `descriptor` must already hold version/magic/sizes (see
+  // InitDescriptor). `notify` is the address of a function pointer that is
+  // re-read on every call, so tools may overwrite it (as with
+  // __jit_debug_register_code_ptr).
+  JitDescriptorWriter(jit_descriptor* descriptor, void (**notify)(void));
+  JitDescriptorWriter(const JitDescriptorWriter&) = delete;
+  JitDescriptorWriter& operator=(const JitDescriptorWriter&) = delete;
+
+  // Returns the linked entry, or nullptr for an empty/null symfile.
+  jit_code_entry* Register(const void* symfile, uint64_t size);
+  // False (and no change) if the entry is not currently registered.
+  bool Unregister(jit_code_entry* entry);
+
+  size_t live_count() const;
+  size_t free_count() const;
+
+  // Fills an Android2 descriptor at rest with an empty list.
+  static constexpr jit_descriptor InitDescriptor() {
+    return jit_descriptor{
+        /*version=*/JITSCOPE_JIT_DEBUG_VERSION,
+        /*action_flag=*/JIT_NOACTION,
+        /*relevant_entry=*/nullptr,
+        /*first_entry=*/nullptr,
+        /*magic=*/{'A', 'n', 'd', 'r', 'o', 'i', 'd', '2'},
+        /*flags=*/0,
+        /*sizeof_descriptor=*/sizeof(jit_descriptor),
+        /*sizeof_entry=*/sizeof(jit_code_entry),
+        /*seqlock=*/0,
+        /*timestamp=*/0,
+    };
+  }
+
+ private:
+  jit_code_entry* AllocateEntry();
+  uint64_t NextTimestamp();
+  void BeginChange();
+  void EndChange(uint32_t action, jit_code_entry* entry, uint64_t timestamp);
+
+  jit_descriptor* const descriptor_;
+  void (**const notify_)(void);
+  mutable std::mutex mutex_;
+  // W1: entries live in chunks that are only released with the writer.
+  std::vector<std::unique_ptr<jit_code_entry[]>> chunks_;
+  std::vector<jit_code_entry*> free_entries_;
+  std::unordered_set<jit_code_entry*> live_entries_;
+};
+
+// The process-wide writer for __jit_debug_descriptor; never destroyed, so
+// registrations from threads still running at exit stay safe.
+JitDescriptorWriter& GlobalJitDescriptorWriter();
+
+}  // namespace jitscope

@@ -1,0 +1,45 @@
+// Interpreter internals shared by vm.cc, api.cc, debug.cc and lib_base.cc.
+#pragma once
+
+#include <string>
+
+#include "api.h"
+#include "opcodes.h"
+
+namespace jitvm {
+
+// Raises a runtime error with the position of the running Lua function (luaG_runerror).
+[[noreturn]] void runerror(State* L, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+// "attempt to <op> <kind> '<name>' (a <type> value)".
+[[noreturn]] void type_error_op(State* L, const Value* o, const char* op);
+[[noreturn]] void concat_error(State* L, const Value* p1, const Value* p2);
+[[noreturn]] void arith_error(State* L, const Value* p1, const Value* p2);
+[[noreturn]] void order_error(State* L, const Value* p1, const Value* p2);
+
+// Calls: returns true when `func` is a Lua function whose frame has been pushed
+// (the caller must run it), false when a native ran to completion.
+bool precall(State* L, Value* func, int nresults);
+// Moves results into place for the returning frame; returns false when the
+// caller wanted a variable number of results.
+bool poscall(State* L, Value* first_result);
+void execute(State* L, int nexeccalls);
+
+UpVal* find_upval(State* L, Value* level);
+void close_upvals(State* L, Value* level);
+
+// Current line of a Lua frame, or -1.
+int current_line(State* L, CallInfo* ci);
+// Name of the function running in `ci` as seen by its caller ("global", "local",
+// "method", "field", "upvalue", "for iterator") or null.
+const char* get_funcname(State* L, CallInfo* ci, const char** name);
+const char* get_objname(State* L, CallInfo* ci, int stackpos, const char** name);
+
+inline Closure* ci_func(CallInfo* ci) { return ci->func->as_closure(); }
+inline bool ci_is_lua(CallInfo* ci) { return ci->func->is_function() && !ci->func->as_closure()->is_native; }
+
+std::string traceback(State* L, int level);
+
+void strings_init(Global* g);
+void strings_remove(Global* g, String* s);
+
+}  // namespace jitvm

@@ -1,0 +1,6 @@
+print("hello")
+print(1, 2, 3)
+print(nil, true, false)
+print()
+print("a", nil, "b")
+print(1.5, -2, 0)

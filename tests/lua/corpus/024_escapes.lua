@@ -1,0 +1,10 @@
+print("a\nb")
+print("\a\b\f\v\r" == string.char(7, 8, 12, 11, 13))
+print("\\ \" \' ")
+print("\65\066\0671")
+print(#"\0", #"\00", #"\000", #"\0001")
+print("\104\101\108\108\111")
+print("line1\
+line2")
+print(string.byte("\255"), string.byte("\t"))
+print('it\'s', "say \"hi\"")

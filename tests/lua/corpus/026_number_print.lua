@@ -1,0 +1,13 @@
+print(1e100, 1e15, 1e16, 123456789012345, 1234567890123456)
+print(0.1, 0.5, 1/3, 2/3, 100, -100, 1e-5, 1.5e-7)
+print(3.0, -3.0, 2^53, 2^63, 1e300 * 1e10)
+print(math.pi, -math.pi)
+print(255, 0xff, 0XFF, 0x10, 0xA)
+print(1e2, 1E2, .5, 5., 3e-2)
+print(tostring(12), tostring(1.25))
+print(2^31, 2^32, -2^31)
+print(100000000000000, 1e14)
+local nan = 0/0
+print(nan ~= nan, nan == nan)
+print(string.format("%.3f", 1/3))
+print(8 % 3.5, 2^-1074 > 0)

@@ -1,0 +1,7 @@
+print(tonumber("42"), tonumber("  42  "), tonumber("4.5e1"), tonumber("0x1F"))
+print(tonumber("z", 36), tonumber("ff", 16), tonumber("777", 8), tonumber("1010", 2))
+print(tonumber(""), tonumber("abc"), tonumber("1e"), tonumber(nil))
+print(tonumber("10", 2), tonumber("8", 8), tonumber(" 11 ", 3))
+print(tonumber(5), tonumber("-7"), tonumber("-0x10"))
+print(tonumber("1 2"), tonumber("."), tonumber("5."), tonumber(".5"))
+print(tonumber({}), tonumber(true))

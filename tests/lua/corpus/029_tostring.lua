@@ -1,0 +1,7 @@
+print(tostring(nil), tostring(true), tostring(false), tostring(12), tostring("s"))
+print(type(tostring({})), tostring({}):sub(1, 7))
+print(tostring(print):sub(1, 9))
+local t = setmetatable({}, {__tostring = function() return "custom" end})
+print(tostring(t))
+print(t)
+print(tostring(-0.5), tostring(1e20))

@@ -1,0 +1,5 @@
+print(3 / 1, 6 / 2, 2^2, 10 * 0.5, 7 % 2.0)
+print(math.floor(3.7), math.ceil(3.2), math.floor(-3.5), math.ceil(-3.5))
+print(1e15 + 1, 2^53 + 1, 0.1 + 0.2 == 0.3, 0.1 + 0.2)
+print(string.format("%d", 3.0))
+print(math.huge, -math.huge)

@@ -1,0 +1,5 @@
+local callable = setmetatable({}, {__call = function(self, a, b) return "called", a, b end})
+print(callable(1, 2))
+local memo = setmetatable({}, {__call = function(self, n) self[n] = n * 10; return self[n] end})
+print(memo(3), memo[3])
+print(pcall(function() local x = {}; x() end))

@@ -1,0 +1,7 @@
+print(string.byte("ABC"), string.byte("ABC", 2), string.byte("ABC", -1))
+print(string.byte("ABC", 1, 3))
+print(string.byte("ABC", 10))
+print(select('#', string.byte("")))
+print(string.char(), string.char(97, 98, 99))
+print((pcall(string.char, 256)))
+print(#string.char(0, 1, 2))

@@ -1,0 +1,5 @@
+print(table.concat({1, 2, 3}), table.concat({1, 2, 3}, ", "), table.concat({}, "x"))
+print(table.concat({"a", "b", "c", "d"}, "-", 2, 3))
+print(table.concat({1.5, "s", 2}, " "))
+print(pcall(table.concat, {1, {}, 3}))
+print(table.concat({"a"}, ",", 1, 0) == "")

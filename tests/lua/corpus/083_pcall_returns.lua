@@ -1,0 +1,8 @@
+print(pcall(function() return 1, 2, 3 end))
+print(pcall(function() end))
+print(select('#', pcall(function() return nil, nil end)))
+print(pcall(pcall, error, "x"))
+print(pcall(print, "printed inside pcall"))
+local ok, a, b = pcall(function(x, y) return x + y, x * y end, 3, 4)
+print(ok, a, b)
+print(pcall(42))

@@ -1,0 +1,5 @@
+local t = setmetatable({}, {__index = function(_, k) error("no field " .. k, 2) end})
+print(pcall(function() return t.foo end))
+local u = setmetatable({}, {__add = function() error("cannot add", 0) end})
+print(pcall(function() return u + 1 end))
+print(pcall(tostring, setmetatable({}, {__tostring = function() error("ts", 0) end})))

@@ -1,0 +1,7 @@
+print(dofile("modules/helper.lua"))
+local ok, e = pcall(dofile, "modules/missing_file.lua")
+print(ok, (e:find("missing_file", 1, true)) ~= nil)
+local lf, err = loadfile("modules/broken.lua")
+print(lf, (err:find("broken.lua:1:", 1, true)) ~= nil)
+local lf2 = loadfile("modules/helper.lua")
+print(lf2("A"))

@@ -1,0 +1,3 @@
+print("before the error")
+error("boom")
+print("never")

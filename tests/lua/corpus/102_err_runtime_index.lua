@@ -1,0 +1,3 @@
+io.write("partial output\n")
+local t = nil
+print(t.field)

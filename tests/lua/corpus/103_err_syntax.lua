@@ -1,0 +1,2 @@
+print("not reached: the chunk fails to compile")
+local x = 1 +

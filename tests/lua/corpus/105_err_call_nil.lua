@@ -1,0 +1,2 @@
+local function f() return missing_function(1) end
+f()

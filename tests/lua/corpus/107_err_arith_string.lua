@@ -1,0 +1,2 @@
+local a = "text"
+local b = a * 2

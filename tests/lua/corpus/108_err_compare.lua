@@ -1,0 +1,2 @@
+local n
+if 1 < n then print("x") end

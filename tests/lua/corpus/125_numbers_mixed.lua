@@ -1,0 +1,8 @@
+print(1 == 1.0, 0.5 + 0.5 == 1, 3 % 1, 3.5 % 1, -3.5 % 1)
+print(5 % -2, -5 % 2, 5.5 % -2, 0 % 5)
+print(math.huge % 2 ~= math.huge % 2)
+print(2^53 == 2^53 + 1, 2^52 + 1)
+print(1e308 * 10 == math.huge, -1e308 * 10 == -math.huge)
+print(7 / 7, 0 / 5, 2^0, 0^0, 0^1)
+print(123456789 * 1000, 12345678901 * 10)
+print(-7 / 2, math.floor(-7 / 2), math.ceil(-7 / 2))

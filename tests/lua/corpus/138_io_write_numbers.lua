@@ -1,0 +1,5 @@
+io.write(1, " ", 1.5, " ", 1/3, " ", 1e100, " ", -0.25, " ", 2^53, "\n")
+io.write("no newline")
+io.write("\n")
+io.write()
+io.write("", "", "x\n")

@@ -1,0 +1,3 @@
+-- a file for dofile: returns several values
+local a, b = ...
+return "dofile result", 2, a

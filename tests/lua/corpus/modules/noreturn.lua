@@ -1,0 +1,1 @@
+noreturn_loaded = true
