@@ -98,6 +98,7 @@ int Run(const ParsedArgs& args) {
     std::cout << json.dump(2) << "\n";
   } else {
     PrintTable(rows);
+    if (rows.empty()) std::cout << "(no process exports a descriptor)\n";
   }
   if (unreadable > 0 && !show_all) {
     std::cerr << unreadable << " process(es) could not be inspected (permission denied?); --all lists them\n";

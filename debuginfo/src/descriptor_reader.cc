@@ -138,6 +138,16 @@ DescriptorReader::Outcome DescriptorReader::ReadHeader(uint64_t address, Descrip
                std::to_string(snapshot->seqlock) + ")";
     return Outcome::kRetry;
   }
+  // R1: the list head must be read after the seqlock, or a head from before
+  // a change could pair with the seqlock value from after it. The copy above
+  // read the fields in address order (head first), so read them again.
+  if (!memory_.ReadFully(address, bytes, JITSCOPE_JIT_DEBUG_DESCRIPTOR_SIZE_V1)) {
+    *problem = "cannot read descriptor at " + HexAddress(address);
+    return Outcome::kFatal;
+  }
+  snapshot->action_flag = Field<uint32_t>(bytes, offsetof(jit_descriptor, action_flag));
+  snapshot->relevant_entry = Field<uint64_t>(bytes, offsetof(jit_descriptor, relevant_entry));
+  snapshot->first_entry = Field<uint64_t>(bytes, offsetof(jit_descriptor, first_entry));
   return Outcome::kDone;
 }
 

@@ -32,7 +32,8 @@ bool str2number(const char* s, size_t len, double* out);
 // "%.14g" formatting as Lua 5.1's lua_number2str. Returns length written (buf >= 32 bytes).
 int number2str(double n, char* buf);
 // Chunk id as luaO_chunkid: "@file" -> "file", "=name" -> "name", source -> [string "..."].
-std::string chunk_id(const String* source);
+// `bufflen` is LUA_IDSIZE (60) for runtime messages; the lexer uses its MAXSRC (80).
+std::string chunk_id(const String* source, size_t bufflen = 60);
 
 // ---- Objects -----------------------------------------------------------------
 Closure* new_native(State* L, NativeFn fn, const char* name, int nupvalues = 0);

@@ -512,6 +512,8 @@ int FuncState::jump_on_cond(ExpDesc* e, bool cond) {
   return cond_jump(OP_TESTSET, kNoReg, e->info, cond);
 }
 
+// Lua 5.1.5 has no shortcut for constant false here (nor for true in
+// go_if_false): `if false` loads the constant and tests it, and so do we.
 void FuncState::go_if_true(ExpDesc* e) {
   int pc;  // the jump taken when false
   discharge_vars(e);
@@ -520,9 +522,6 @@ void FuncState::go_if_true(ExpDesc* e) {
     case VKNUM:
     case VTRUE:
       pc = kNoJump;  // always true
-      break;
-    case VFALSE:
-      pc = jump();  // always false
       break;
     case VJMP:
       invert_jump(e);
@@ -544,9 +543,6 @@ void FuncState::go_if_false(ExpDesc* e) {
     case VNIL:
     case VFALSE:
       pc = kNoJump;  // always false
-      break;
-    case VTRUE:
-      pc = jump();  // always true
       break;
     case VJMP:
       pc = e->info;

@@ -5,6 +5,8 @@
 // natives and the compiler free of write barriers and handles. Objects never
 // move, so JIT code and debug-info listeners can hold raw pointers.
 #include <cstdlib>
+#include <cstring>
+#include <new>
 #include <vector>
 
 #include "vm_internal.h"
@@ -15,11 +17,24 @@ namespace {
 
 constexpr uint8_t kMarked = 1;
 constexpr uint8_t kFixed = 4;
+constexpr uint8_t kFinalized = 8;  // __gc already ran (Lua 5.1 runs it once)
 constexpr size_t kMinThreshold = 1u << 20;  // no collection below 1 MiB in use
 
 struct Marker {
   State* L;
   std::vector<GCObject*> gray;
+  std::vector<Table*> weak;  // tables with __mode, cleared after marking
+
+  // Lua 5.1's weakness: 'k' and/or 'v' in the metatable's __mode string.
+  int weak_mode(Table* t) {
+    if (!t->metatable) return 0;
+    const Value* mode = table_get_str(t->metatable, L->g->tm_names[TM_MODE]);
+    if (!mode->is_string()) return 0;
+    int m = 0;
+    if (strchr(mode->as_string()->data, 'k')) m |= 1;
+    if (strchr(mode->as_string()->data, 'v')) m |= 2;
+    return m;
+  }
 
   void mark_obj(GCObject* o) {
     if (!o || (o->marked & kMarked)) return;
@@ -38,13 +53,17 @@ struct Marker {
       case kTTable: {
         Table* t = reinterpret_cast<Table*>(o);
         mark_table(t->metatable);
-        for (uint32_t i = 0; i < t->asize; i++) mark(t->array[i]);
+        int mode = weak_mode(t);
+        if (mode) weak.push_back(t);
+        bool wk = mode & 1, wv = mode & 2;
+        if (!wv)
+          for (uint32_t i = 0; i < t->asize; i++) mark(t->array[i]);
         for (uint32_t i = 0; i < t->hsize; i++) {
           Node& n = t->node[i];
           // Dead keys (nil value) stay alive until the next rehash drops them, so
           // `next` can continue from a key assigned nil during a traversal.
-          mark(n.key);
-          mark(n.val);
+          if (!wk || n.key.is_string()) mark(n.key);
+          if (!wv || n.val.is_string()) mark(n.val);
         }
         break;
       }
@@ -85,6 +104,33 @@ struct Marker {
       default:
         break;
     }
+  }
+  // A weak reference is cleared when its object is unmarked; strings are values
+  // in Lua 5.1's weakness rules and are never cleared.
+  static bool is_cleared(const Value& v) {
+    return v.is_collectable() && !v.is_string() && !(v.gc->marked & (kMarked | kFixed));
+  }
+  void clear_weak() {
+    for (Table* t : weak) {
+      for (uint32_t i = 0; i < t->asize; i++) {
+        if (is_cleared(t->array[i])) t->array[i] = Value::nil();
+        else mark(t->array[i]);  // strings in the array part
+      }
+      for (uint32_t i = 0; i < t->hsize; i++) {
+        Node& n = t->node[i];
+        if (n.val.is_nil()) continue;
+        if (is_cleared(n.key) || is_cleared(n.val)) {
+          n.val = Value::nil();
+          // The key is dead now; make it a non-collectable tombstone so the sweep
+          // may free its object (it will never compare equal to a live key).
+          if (n.key.is_collectable() && !n.key.is_string()) n.key.tt = kTLightUserdata;
+        } else {
+          mark(n.key);
+          mark(n.val);
+        }
+      }
+    }
+    propagate();
   }
   void propagate() {
     while (!gray.empty()) {
@@ -138,10 +184,43 @@ void free_object(State* L, GCObject* o) {
   }
 }
 
+// Calls __gc(u) for each userdata (GCTM). Errors propagate as in Lua 5.1, except
+// at state close where they are ignored.
+void run_finalizers(State* L, const std::vector<Userdata*>& list, bool protect) {
+  for (Userdata* u : list) {
+    u->hdr.marked |= kFinalized;
+    if (!u->metatable) continue;
+    const Value* tm = table_get_str(u->metatable, L->g->tm_names[TM_GC]);
+    if (tm->is_nil()) continue;
+    Value* func = L->top;
+    func[0] = *tm;
+    func[1] = Value::object(&u->hdr);
+    L->top = func + 2;
+    if (protect) {
+      vm_pcall(L, func, 0, nullptr);
+    } else {
+      vm_call(L, func, 0);
+    }
+    L->top = func;
+  }
+}
+
 }  // namespace
 
 void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes) {
   Global* g = L->g;
+  if (__builtin_expect(g->total_bytes + bytes > g->max_bytes, 0)) {
+    // No collection here (this is not a safe point). The object is linked anyway
+    // so that it is freed with the state, then the memory error is raised.
+    {
+      o->tag = tag;
+      o->marked = 0;
+      o->gc_next = g->all;
+      g->all = o;
+      g->total_bytes += bytes;
+      throw std::bad_alloc();
+    }
+  }
   o->tag = tag;
   o->marked = 0;
   o->gc_next = g->all;
@@ -153,7 +232,7 @@ void gc_collect(State* L) {
   Global* g = L->g;
   if (g->gc_running) return;
   g->gc_running = true;
-  Marker m{L, {}};
+  Marker m{L, {}, {}};
   m.mark(L->globals);
   m.mark(L->registry);
   m.mark(L->error_slot);
@@ -169,6 +248,17 @@ void gc_collect(State* L) {
   for (Value* v = extent; v < L->stack_hwm; v++) *v = Value::nil();
   for (UpVal* uv = L->open_upval; uv; uv = uv->next_open) m.mark_obj(&uv->hdr);
   m.propagate();
+  // Unreachable userdata with a __gc metamethod are resurrected until their
+  // finalizer has run (separateudata).
+  std::vector<Userdata*> to_finalize;
+  for (GCObject* o = g->all; o; o = o->gc_next) {
+    if (o->tag != kTUserdata || (o->marked & (kMarked | kFixed | kFinalized))) continue;
+    Userdata* u = reinterpret_cast<Userdata*>(o);
+    if (u->metatable && !table_get_str(u->metatable, g->tm_names[TM_GC])->is_nil()) to_finalize.push_back(u);
+  }
+  for (Userdata* u : to_finalize) m.mark_obj(&u->hdr);
+  m.propagate();
+  m.clear_weak();
   // Sweep.
   GCObject** pp = &g->all;
   while (GCObject* o = *pp) {
@@ -184,12 +274,19 @@ void gc_collect(State* L) {
   size_t t = g->total_bytes / 100 * static_cast<size_t>(g->gc_pause);
   g->gc_threshold = t > kMinThreshold ? t : kMinThreshold;
   g->gc_running = false;
+  run_finalizers(L, to_finalize, /*protect=*/false);
 }
 
 void gc_step(State* L) { gc_collect(L); }
 
 void gc_free_all(State* L) {
   Global* g = L->g;
+  // lua_close runs every pending __gc first.
+  std::vector<Userdata*> pending;
+  for (GCObject* o = g->all; o; o = o->gc_next)
+    if (o->tag == kTUserdata && !(o->marked & kFinalized)) pending.push_back(reinterpret_cast<Userdata*>(o));
+  g->gc_running = true;  // no collection while finalizing at close
+  run_finalizers(L, pending, /*protect=*/true);
   GCObject* o = g->all;
   g->on_proto_free = nullptr;
   while (o) {

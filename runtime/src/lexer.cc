@@ -62,7 +62,7 @@ std::string Lexer::token_text(int token) const {
 }
 
 void Lexer::lex_error(const std::string& msg, int token) {
-  std::string full = chunk_id(source) + ":" + std::to_string(linenumber) + ": " + msg;
+  std::string full = chunk_id(source, /*bufflen=*/80) + ":" + std::to_string(linenumber) + ": " + msg;
   if (token) full += " near '" + token_text(token) + "'";
   throw CompileError{full};
 }

@@ -320,6 +320,11 @@ int base_load(State* L) {
   return load_aux(L, load_buffer(L, buf.data(), buf.size(), name ? name->data : "=(load)"));
 }
 
+int base_loadfile(State* L) {
+  String* fname = opt_string(L, 1, nullptr);
+  return load_aux(L, load_file(L, fname ? fname->data : nullptr));
+}
+
 int base_dofile(State* L) {
   String* fname = opt_string(L, 1, nullptr);
   L->top = L->base + 1;
@@ -376,7 +381,15 @@ int base_setfenv(State* L) {
 
 int base_newproxy(State* L) {
   Table* mt = nullptr;
-  if (arg(L, 1).is_boolean() && arg(L, 1).b) mt = table_new(L, 0, 0);
+  const Value& a = arg(L, 1);
+  if (a.is_boolean() && a.b) {
+    mt = table_new(L, 0, 0);
+  } else if (a.tt == kTUserdata) {
+    mt = a.as_userdata()->metatable;  // share the metatable of another proxy
+    if (!mt) arg_error(L, 1, "boolean or proxy expected");
+  } else if (!(a.is_nil() || a.is_boolean())) {
+    arg_error(L, 1, "boolean or proxy expected");
+  }
   push(L, Value::object(&new_userdata(L, 0, mt)->hdr));
   return 1;
 }
@@ -468,6 +481,7 @@ const NativeReg kBaseFuncs[] = {
     {"getfenv", base_getfenv},
     {"getmetatable", base_getmetatable},
     {"loadstring", base_loadstring},
+    {"loadfile", base_loadfile},
     {"load", base_load},
     {"next", base_next},
     {"pcall", base_pcall},

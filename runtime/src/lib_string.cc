@@ -33,9 +33,12 @@ long double_to_long(double d) {
   if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return LONG_MIN;
   return static_cast<long>(d);
 }
+// gcc converts to unsigned via the signed conversion, offsetting by 2^63 for
+// large values; +inf and values >= 2^64 therefore come out as 0.
 unsigned long double_to_ulong(double d) {
-  if (d >= 9223372036854775808.0 && d < 18446744073709551616.0) {
-    return static_cast<unsigned long>(d);
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (d >= kTwo63) {
+    return static_cast<unsigned long>(double_to_long(d - kTwo63)) ^ (1ul << 63);
   }
   return static_cast<unsigned long>(double_to_long(d));
 }
@@ -508,15 +511,13 @@ int str_format(State* L) {
   return 1;
 }
 
-int str_gfind_compat(State* L) { return str_gmatch(L); }
-
 const NativeReg kStringLib[] = {
     {"byte", str_byte},
     {"char", str_char},
     {"dump", str_dump},
     {"find", str_find},
     {"format", str_format},
-    {"gfind", str_gfind_compat},
+    {"gfind", str_gmatch},  // LUA_COMPAT_GFIND, on in Lua 5.1's default build
     {"gmatch", str_gmatch},
     {"gsub", str_gsub},
     {"len", str_len},

@@ -75,7 +75,8 @@ void add_concat_item(State* L, std::string* b, Table* t, int i) {
     char buf[64];
     b->append(buf, static_cast<size_t>(number2str(v.n, buf)));
   } else {
-    error(L, "invalid value (at index %d) in table for 'concat'", i);
+    // Debian's lua5.1 (the reference we compare with) names the offending type.
+    error(L, "invalid value (%s) at index %d in table for 'concat'", type_name(v.tt), i);
   }
 }
 

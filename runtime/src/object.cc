@@ -1,4 +1,5 @@
 // Strings (interning), number <-> string conversion, object allocation.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -77,7 +78,8 @@ void strings_init(Global* g) { resize_strings(g, 1024); }
 
 void strings_remove(Global* g, String* s) {
   String** pp = &g->strt[s->hash & (g->strt_size - 1)];
-  while (*pp != s) pp = &(*pp)->hash_next;
+  while (*pp && *pp != s) pp = &(*pp)->hash_next;
+  if (!*pp) return;  // never interned (allocation failed at the heap limit)
   *pp = s->hash_next;
   g->strt_count--;
 }
@@ -118,46 +120,25 @@ bool str2number(const char* s, size_t len, double* out) {
 
 int number2str(double n, char* buf) { return snprintf(buf, 32, "%.14g", n); }
 
-std::string chunk_id(const String* source) {
-  const size_t kIdSize = 60;  // LUA_IDSIZE
+std::string chunk_id(const String* source, size_t kIdSize) {
+  // luaO_chunkid of Lua 5.1, byte for byte.
   if (!source) return "?";
   const char* src = source->data;
   if (*src == '=') return std::string(src + 1, std::min<size_t>(strlen(src + 1), kIdSize - 1));
   if (*src == '@') {
+    const size_t bufflen = kIdSize - sizeof(" '...' ");
     size_t l = strlen(src + 1);
-    size_t bufflen = kIdSize - 1;
-    if (l > bufflen) return "..." + std::string(src + 1 + l - (bufflen - 3));
+    if (l > bufflen) return "..." + std::string(src + 1 + (l - bufflen));
     return std::string(src + 1);
   }
-  // [string "source"]: first line only, truncated with "..."
+  const size_t bufflen = kIdSize - sizeof(" [string \"...\"] ");
   size_t len = strcspn(src, "\n\r");
-  size_t bufflen = kIdSize - (sizeof("[string \"...\"]") - 1) - 1;
-  std::string out = "[string \"";
   if (len > bufflen) len = bufflen;
-  if (src[len] != '\0') {
-    out.append(src, len);
-    out += "...";
-  } else {
-    out.append(src, len);
-  }
+  std::string out = "[string \"";
+  out.append(src, len);
+  if (src[len] != '\0') out += "...";
   out += "\"]";
   return out;
-}
-
-int int2fb(unsigned x) {
-  int e = 0;
-  while (x >= 16) {
-    x = (x + 1) >> 1;
-    e++;
-  }
-  if (x < 8) return static_cast<int>(x);
-  return ((e + 1) << 3) | (static_cast<int>(x) - 8);
-}
-
-int fb2int(int x) {
-  int e = (x >> 3) & 31;
-  if (e == 0) return x;
-  return ((x & 7) + 8) << (e - 1);
 }
 
 // ---- Objects --------------------------------------------------------------------

@@ -71,6 +71,8 @@ struct Global {
   void* on_proto_free_ctx = nullptr;
   uint32_t next_proto_id = 1;
   std::string script_dir;        // directory of the main script (for require)
+  size_t max_bytes = SIZE_MAX;   // heap limit: allocation beyond it is a "not enough memory" error
+  bool sandbox = false;          // fuzzing: refuse os.exit/execute/remove/rename, io.popen, writes
 };
 
 }  // namespace jitvm

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "api.h"
+#include "vm_internal.h"
 
 namespace jitvm {
 
@@ -253,10 +253,10 @@ Value* table_slot(State* L, Table* t, const Value& key) {
     if (as_array_index(key, &k)) {
       if (static_cast<uint64_t>(k) - 1 < t->asize) return &t->array[k - 1];
     } else if (std::isnan(key.n)) {
-      error(L, "table index is NaN");
+      runerror(L, "table index is NaN");
     }
   } else if (key.tt == kTNil) {
-    error(L, "table index is nil");
+    runerror(L, "table index is nil");
   }
   if (t->hsize) {
     uint32_t i = hash_value(key) & t->hmask;
@@ -287,8 +287,8 @@ Value* table_slot(State* L, Table* t, const Value& key) {
 void table_set(State* L, Table* t, const Value& key, const Value& val) {
   if (val.is_nil()) {
     // Assigning nil never creates a key (and never triggers a rehash).
-    if (key.tt == kTNil) error(L, "table index is nil");
-    if (key.tt == kTNumber && std::isnan(key.n)) error(L, "table index is NaN");
+    if (key.tt == kTNil) runerror(L, "table index is nil");
+    if (key.tt == kTNumber && std::isnan(key.n)) runerror(L, "table index is NaN");
     Value* v = const_cast<Value*>(table_get(t, key));
     if (!v->is_nil()) *v = val;
     return;
@@ -355,7 +355,7 @@ bool table_next(State* L, Table* t, Value* key, Value* val) {
       i = static_cast<uint32_t>(k);
     } else {
       Node* n = find_node(t, *key);
-      if (!n) error(L, "invalid key to 'next'");
+      if (!n) runerror(L, "invalid key to 'next'");
       i = t->asize + static_cast<uint32_t>(n - t->node) + 1;
     }
   }

@@ -1,6 +1,6 @@
 -- n-body: a symplectic integrator for the Jovian planets, body objects as tables.
 local harness = require "harness"
-local n = harness.size(200000)
+local n = harness.size(400000)
 
 local pi = math.pi
 local solar_mass = 4 * pi * pi

@@ -1,6 +1,6 @@
 -- spectral-norm: power method on an implicitly defined infinite matrix.
 local harness = require "harness"
-local n = harness.size(300)
+local n = harness.size(600)
 
 local function A(i, j)
   local ij = i + j - 1

@@ -4,4 +4,4 @@ local function outer(...)
   return function() return n, unpack(args, 1, n) end
 end
 print(outer(1, nil, 3)())
-print(loadstring("function f(...) return function() return ... end end"))
+print(loadstring("function f(...) return function() return ... end end", "=closure"))

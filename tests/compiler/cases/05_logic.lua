@@ -1,0 +1,22 @@
+local a, b, c = 1, nil, false
+local x = a and b
+x = a or b
+x = a and b or c
+x = not a
+x = not not a
+x = a and not b
+x = (a or b) and (b or c)
+x = a or b or c
+x = a and b and c
+x = not (a and b)
+x = nil and a
+x = false or a
+x = true and a
+x = 1 and 2
+x = nil or false
+x = a == b and c ~= a
+x = a < b or b < c
+g = a and b
+g = a or {}
+local t = {}
+t.x = t.x or 0

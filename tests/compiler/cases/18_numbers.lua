@@ -1,0 +1,16 @@
+local a = 0
+local b = 0x10
+local c = 0XfF
+local d = 1e10
+local e = 1E-3
+local f = .5
+local g = 5.
+local h = 3.14159265358979
+local i = 1e308
+local j = 2^53
+local k = 123456789012345678
+local l = 0.1
+local m = 1/3
+local n = -1.5e-7
+local o = 0xA + 0xb
+local p = 1e+2

@@ -1,0 +1,10 @@
+local a, i = {}, 1
+a[i], i = i, 2
+i, a[i] = 3, 4
+local t = {}
+t[a], a = 1, 2
+a, t[a] = 1, 2
+local x, y, z = 1, 2, 3
+x, y, z = z, x, y
+t.x, t.y = t.y, t.x
+t, t.x = nil, t

@@ -1,0 +1,9 @@
+local a, c, e = {}, "k", 5
+a.b[c].d = e
+a[1][2][3] = a[3][2][1]
+a.b.c.d.e.f = 1
+local x = a.b[c].d
+a[a.b] = a[a.c]
+a[c .. c] = c .. c
+a[#a] = #a
+a[-1] = -e

@@ -1,0 +1,14 @@
+local a = -5
+local b = - 5
+local c = -(5)
+local d = -(-5)
+local e = #"abc"
+local f = -#"ab"
+local g = -"2"
+local h = not nil
+local i = -a
+local j = #a
+local k = -{}
+local l = -(1 + 2)
+local m = -1 ^ 2
+local n = -0 + 0

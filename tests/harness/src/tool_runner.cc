@@ -1,0 +1,33 @@
+#include "harness/tool_runner.h"
+
+#include "harness/child_process.h"
+
+namespace jitscope::testing {
+
+std::string ToolResult::Describe() const {
+  if (!started) return "not started: " + launch_error;
+  std::string text = timed_out ? "timed out" : "exit code " + std::to_string(exit_code);
+  return text + "\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
+}
+
+ToolResult RunTool(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                   const std::vector<std::string>& env) {
+  ToolResult result;
+  LaunchOptions options;
+  options.argv = argv;
+  options.env = env;
+  std::unique_ptr<ChildProcess> child = ChildProcess::Start(options, &result.launch_error);
+  if (child == nullptr) return result;
+  result.started = true;
+  std::optional<int> status = child->Wait(timeout);
+  if (!status) {
+    result.timed_out = true;
+    status = child->Stop(/*grace=*/std::chrono::milliseconds(500));
+  }
+  result.exit_code = *status;
+  result.out = child->Stdout();
+  result.err = child->Stderr();
+  return result;
+}
+
+}  // namespace jitscope::testing

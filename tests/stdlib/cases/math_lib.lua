@@ -1,0 +1,36 @@
+-- The math library; random is deterministic after randomseed (C rand()).
+local function err(f)
+  local ok, msg = pcall(f)
+  print(ok, msg)
+end
+local m = math
+print(m.abs(-3), m.abs(2.5), m.ceil(2.1), m.ceil(-2.1), m.floor(2.9), m.floor(-2.1))
+print(m.sqrt(16), m.pow(2, 10), m.exp(0), m.log(1), m.log10(1000))
+print(m.sin(0), m.cos(0), m.tan(0), string.format("%.6f", m.asin(1)), string.format("%.6f", m.acos(0)))
+print(string.format("%.6f %.6f", m.atan(1), m.atan2(1, -1)))
+print(m.sinh(0), m.cosh(0), m.tanh(0))
+print(m.deg(m.pi), m.rad(180), m.pi)
+print(m.fmod(7, 3), m.fmod(-7, 3), m.mod(7, -3), m.fmod(5.5, 2))
+print(m.modf(3.7), m.modf(-3.7), m.modf(5))
+print(m.frexp(8), m.frexp(0), m.ldexp(0.5, 4), m.ldexp(1, -1))
+print(m.max(1, 5, 3), m.min(1, 5, 3), m.max(-1), m.min(2.5, 2.25))
+print(m.huge, -m.huge, m.huge > 1e308)
+print(m.floor("3.5"), m.abs("-2"))
+err(function() return math.floor() end)
+err(function() return math.floor("x") end)
+err(function() return math.max() end)
+err(function() return math.min(1, nil) end)
+err(function() return math.ldexp(1) end)
+math.randomseed(42)
+local a = {}
+for i = 1, 5 do a[#a + 1] = math.random(100) end
+for i = 1, 3 do a[#a + 1] = math.random(5, 10) end
+a[#a + 1] = string.format("%.10f", math.random())
+print(table.concat(a, " "))
+math.randomseed(42)
+print(math.random(100) == tonumber(a[1]))
+err(function() return math.random(0) end)
+err(function() return math.random(3, 1) end)
+err(function() return math.random(1, 2, 3) end)
+err(function() return math.random("x") end)
+print(math.random(1, 1), math.random(7, 7))
