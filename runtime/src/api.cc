@@ -226,6 +226,7 @@ int load_buffer(State* L, const char* src, size_t len, const char* chunkname) {
     push_string(L, err);
     return 3;
   }
+  assign_function_names(p);
   Closure* cl = new_lua_closure(L, p, L->globals.as_table());
   push(L, Value::function(cl));
   return 0;

@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "jit/jit.h"
 #include "vm_internal.h"
 
 namespace jitvm {
@@ -162,6 +163,7 @@ void free_object(State* L, GCObject* o) {
     }
     case kTProto: {
       Proto* p = reinterpret_cast<Proto*>(o);
+      if (g->jit) g->jit->OnProtoFree(p);
       if (g->on_proto_free) g->on_proto_free(g->on_proto_free_ctx, p);
       g->total_bytes -= sizeof(Proto);
       delete p;
@@ -209,6 +211,12 @@ void run_finalizers(State* L, const std::vector<Userdata*>& list, bool protect) 
 
 void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes) {
   Global* g = L->g;
+  if (__builtin_expect(L->hook_budget > 0, 0)) {
+    // The fuzzer's budget also pays for allocation (1 unit per 256 bytes), so a
+    // few iterations that build huge strings end as quickly as long loops.
+    int64_t cost = static_cast<int64_t>(bytes >> 8);
+    L->hook_budget = cost >= L->hook_budget ? 1 : L->hook_budget - static_cast<int>(cost);
+  }
   if (__builtin_expect(g->total_bytes + bytes > g->max_bytes, 0)) {
     // No collection here (this is not a safe point). The object is linked anyway
     // so that it is freed with the state, then the memory error is raised.
@@ -247,6 +255,8 @@ void gc_collect(State* L) {
   for (Value* v = L->stack; v < extent; v++) m.mark(*v);
   for (Value* v = extent; v < L->stack_hwm; v++) *v = Value::nil();
   for (UpVal* uv = L->open_upval; uv; uv = uv->next_open) m.mark_obj(&uv->hdr);
+  // Prototypes waiting for (or in) compilation stay alive until the compiler is done.
+  if (g->jit) g->jit->ForEachPendingProto([&m](Proto* p) { m.mark_obj(&p->hdr); });
   m.propagate();
   // Unreachable userdata with a __gc metamethod are resurrected until their
   // finalizer has run (separateudata).

@@ -61,8 +61,12 @@ std::string Lexer::token_text(int token) const {
   }
 }
 
+// llex.c formats the chunk id of syntax errors in a buffer of MAXSRC bytes,
+// larger than the LUA_IDSIZE of runtime errors, so long names are cut later.
+constexpr size_t kMaxSrc = 80;
+
 void Lexer::lex_error(const std::string& msg, int token) {
-  std::string full = chunk_id(source, /*bufflen=*/80) + ":" + std::to_string(linenumber) + ": " + msg;
+  std::string full = chunk_id(source, /*bufflen=*/kMaxSrc) + ":" + std::to_string(linenumber) + ": " + msg;
   if (token) full += " near '" + token_text(token) + "'";
   throw CompileError{full};
 }

@@ -174,6 +174,7 @@ int io_type(State* L) {
 int io_open(State* L) {
   const char* filename = check_string(L, 1)->c_str();
   String* mode = opt_string(L, 2, nullptr);
+  if (L->g->sandbox) error(L, "'open' is disabled in the sandbox");
   LuaFile* lf = new_file(L, FileKind::kRegular);
   lf->f = std::fopen(filename, mode ? mode->c_str() : "r");
   return lf->f == nullptr ? push_result(L, false, filename) : 1;
@@ -181,6 +182,7 @@ int io_open(State* L) {
 
 int io_popen(State* L) {
   const char* command = check_string(L, 1)->c_str();
+  if (L->g->sandbox) error(L, "'popen' is disabled in the sandbox");
   String* mode = opt_string(L, 2, nullptr);
   LuaFile* lf = new_file(L, FileKind::kPipe);
   std::fflush(nullptr);
@@ -202,6 +204,7 @@ int g_iofile(State* L, bool output) {
     Value chosen;
     if (a.is_string() || a.is_number()) {
       const char* filename = check_string(L, 1)->c_str();
+      if (L->g->sandbox) error(L, "'%s' of a file name is disabled in the sandbox", output ? "output" : "input");
       LuaFile* lf = new_file(L, FileKind::kRegular);
       lf->f = std::fopen(filename, output ? "w" : "r");
       if (lf->f == nullptr) file_error(L, 1, filename);

@@ -32,7 +32,14 @@ int push_result(State* L, bool ok, const char* filename) {
   return 3;
 }
 
+// Fuzzing runs scripts with Global::sandbox set: nothing may touch the file
+// system, the process or the locale.
+void refuse_in_sandbox(State* L, const char* what) {
+  if (L->g->sandbox) error(L, "'%s' is disabled in the sandbox", what);
+}
+
 int os_execute(State* L) {
+  refuse_in_sandbox(L, "execute");
   String* cmd = opt_string(L, 1, nullptr);
   std::fflush(nullptr);  // keep our buffered output ahead of the child's
   push_number(L, std::system(cmd ? cmd->c_str() : nullptr));
@@ -40,17 +47,20 @@ int os_execute(State* L) {
 }
 
 int os_remove(State* L) {
+  refuse_in_sandbox(L, "remove");
   const char* name = check_string(L, 1)->c_str();
   return push_result(L, std::remove(name) == 0, name);
 }
 
 int os_rename(State* L) {
+  refuse_in_sandbox(L, "rename");
   const char* from = check_string(L, 1)->c_str();
   const char* to = check_string(L, 2)->c_str();
   return push_result(L, std::rename(from, to) == 0, from);
 }
 
 int os_tmpname(State* L) {
+  refuse_in_sandbox(L, "tmpname");
   char buf[] = "/tmp/lua_XXXXXX";
   int fd = mkstemp(buf);
   if (fd == -1) error(L, "unable to generate a unique filename");
@@ -135,7 +145,8 @@ int get_date_field(State* L, const Value& t, const char* key, int def) {
   Value v = vm_gettable(L, t, Value::string(new_string(L, key)));
   double d;
   if (to_number(v, &d)) {
-    return static_cast<int>(static_cast<int64_t>(d));
+    if (!(d >= -2147483648.0 && d <= 2147483647.0)) return d > 0 ? INT32_MAX : INT32_MIN;  // NaN too
+    return static_cast<int>(d);
   }
   if (def < 0) error(L, "field '%s' missing in date table", key);
   return def;
@@ -181,6 +192,7 @@ int os_difftime(State* L) {
 }
 
 int os_setlocale(State* L) {
+  refuse_in_sandbox(L, "setlocale");
   static const int kCategories[] = {LC_ALL, LC_COLLATE, LC_CTYPE, LC_MONETARY, LC_NUMERIC, LC_TIME};
   static const char* const kNames[] = {"all", "collate", "ctype", "monetary", "numeric", "time", nullptr};
   String* l = opt_string(L, 1, nullptr);
@@ -195,6 +207,7 @@ int os_setlocale(State* L) {
 }
 
 int os_exit(State* L) {
+  refuse_in_sandbox(L, "exit");
   int code = static_cast<int>(opt_integer(L, 1, EXIT_SUCCESS));
   // io.write and print use C stdio; exit() flushes every FILE*, this just
   // makes the ordering explicit.

@@ -105,7 +105,8 @@ int str_rep(State* L) {
   int n = check_int(L, 2);
   std::string r;
   if (n > 0 && s->len > 0) {
-    if (s->len > kMaxStringResult / static_cast<size_t>(n)) error(L, "not enough memory");
+    if (s->len > kMaxStringResult / static_cast<size_t>(n) || s->len * static_cast<size_t>(n) > L->g->max_bytes)
+      error(L, "not enough memory");
     r.reserve(s->len * static_cast<size_t>(n));
     for (int i = 0; i < n; i++) r.append(s->data, s->len);
   }

@@ -1,13 +1,18 @@
 // jitvm: run Lua 5.1 programs.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include <pthread.h>
+
 #include "dump.h"
+#include "jit/jit.h"
 #include "vm_internal.h"
 
 using namespace jitvm;
@@ -22,8 +27,14 @@ const char kUsage[] =
     "  -e CODE            run the string CODE (may be repeated; runs before the script)\n"
     "  -                  run standard input\n"
     "  --dump-bytecode    print the bytecode of every function of the script and exit\n"
-    "  --jit=on|off       JIT tier on (default) or off; the JIT tier is not built yet,\n"
-    "                     so both run the interpreter today\n"
+    "  --jit=on|off       baseline JIT on (default) or off (interpreter only)\n"
+    "  --jit-threshold=N  calls (or loop back edges) before a function is compiled;\n"
+    "                     0 compiles every function before its first call (default 100)\n"
+    "  --jit-frame-pointers=on|off\n"
+    "                     compiled frames keep rbp as frame pointer (default on)\n"
+    "  --jit-cache-size=BYTES\n"
+    "                     code cache capacity (default 64 MiB); cold code is evicted when full\n"
+    "  --jit-stats        print compile counts, time and code sizes at exit\n"
     "  -v, --version      print the version\n"
     "  -h, --help         print this help\n";
 
@@ -86,10 +97,58 @@ int dostring(State* L, const char* code, const char* name) {
 
 void dump_all(const Proto* p) { fputs(dump_bytecode(p).c_str(), stdout); }
 
+
+bool parse_size(const char* s, size_t* out) {
+  char* end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s) return false;
+  if (*end == 'k' || *end == 'K') v <<= 10, end++;
+  else if (*end == 'm' || *end == 'M') v <<= 20, end++;
+  else if (*end == 'g' || *end == 'G') v <<= 30, end++;
+  if (*end) return false;
+  *out = static_cast<size_t>(v);
+  return true;
+}
+
+int real_main(int argc, char** argv);
+
+struct MainArgs {
+  int argc;
+  char** argv;
+  int status;
+};
+
 }  // namespace
 
+// The VM runs on a thread with a large stack so that deep recursion through
+// compiled code (native frames) reaches Lua's own "stack overflow" limit long
+// before the native stack ends.
 int main(int argc, char** argv) {
+  constexpr size_t kVmStackSize = size_t{1} << 30;  // reserved, committed only as touched
+  MainArgs args{argc, argv, 0};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kVmStackSize);
+  pthread_t thread;
+  auto body = [](void* p) -> void* {
+    MainArgs* a = static_cast<MainArgs*>(p);
+    a->status = real_main(a->argc, a->argv);
+    return nullptr;
+  };
+  if (pthread_create(&thread, &attr, body, &args) != 0) {
+    // Fall back to the main thread's stack.
+    return real_main(argc, argv);
+  }
+  pthread_join(thread, nullptr);
+  return args.status;
+}
+
+namespace {
+
+int real_main(int argc, char** argv) {
   std::vector<const char*> exprs;
+  jit::JitOptions jit_options;
   bool dump = false;
   int script = 0;
   bool read_stdin = false;
@@ -106,7 +165,24 @@ int main(int argc, char** argv) {
     } else if (strcmp(a, "--dump-bytecode") == 0) {
       dump = true;
     } else if (strcmp(a, "--jit=on") == 0 || strcmp(a, "--jit=off") == 0) {
-      // Accepted now so scripts and benchmarks keep working when the JIT tier lands.
+      jit_options.enabled = strcmp(a, "--jit=on") == 0;
+    } else if (strncmp(a, "--jit-threshold=", 16) == 0) {
+      char* end;
+      long v = strtol(a + 16, &end, 10);
+      if (*end || end == a + 16 || v < 0 || v > 1000000000) {
+        fprintf(stderr, "jitvm: invalid value in '%s' (expected a count >= 0)\n", a);
+        return 2;
+      }
+      jit_options.threshold = static_cast<int>(v);
+    } else if (strcmp(a, "--jit-frame-pointers=on") == 0 || strcmp(a, "--jit-frame-pointers=off") == 0) {
+      jit_options.frame_pointers = strcmp(a, "--jit-frame-pointers=on") == 0;
+    } else if (strncmp(a, "--jit-cache-size=", 17) == 0) {
+      if (!parse_size(a + 17, &jit_options.cache_size)) {
+        fprintf(stderr, "jitvm: invalid value in '%s' (expected bytes, optionally with K, M or G)\n", a);
+        return 2;
+      }
+    } else if (strcmp(a, "--jit-stats") == 0) {
+      jit_options.stats = true;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(kUsage, stdout);
       return 0;
@@ -140,6 +216,28 @@ int main(int argc, char** argv) {
   if (!L) {
     fprintf(stderr, "jitvm: cannot create state: not enough memory\n");
     return 1;
+  }
+  {
+    // Native stack bound of this thread, less a margin for natives and helpers.
+    constexpr size_t kStackMargin = 256 * 1024;
+    pthread_attr_t attr;
+    void* lo = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &lo, &size);
+      pthread_attr_destroy(&attr);
+      if (lo && size > 2 * kStackMargin) L->c_stack_limit = reinterpret_cast<uintptr_t>(lo) + kStackMargin;
+    }
+  }
+  std::unique_ptr<jit::Jit> jit;
+  if (jit_options.enabled && !dump) {
+    std::string err;
+    jit = jit::Jit::Create(L, jit_options, &err);
+    if (!jit) {
+      fprintf(stderr, "jitvm: JIT disabled: %s\n", err.c_str());
+    } else {
+      L->g->jit = jit.get();
+    }
   }
   if (script && !read_stdin) {
     std::string path = argv[script];
@@ -189,6 +287,13 @@ int main(int argc, char** argv) {
     report(L, status);
   }
   fflush(stdout);
+  if (jit) {
+    if (jit_options.stats) jit->PrintStats(stderr);
+    L->g->jit = nullptr;
+    jit.reset();
+  }
   state_close(L);
   return status ? 1 : 0;
 }
+
+}  // namespace

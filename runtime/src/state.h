@@ -24,6 +24,8 @@ struct CallInfo {
   const Instruction* savedpc;  // Lua frames: next instruction to run
   int nresults;   // expected results (kMultRet = -1 for all)
   int tailcalls;  // tail calls lost below this frame (for tracebacks)
+  void* jit;      // jit::JitCode* running this frame, or null (interpreted)
+  uint8_t tier;   // 0 interpreter, 1 baseline, 2 entered by OSR
 };
 
 // Tagged metamethod names, in Lua 5.1's TMS order.
@@ -33,6 +35,9 @@ enum TMS {
 };
 
 struct Global;
+namespace jit {
+class Jit;
+}
 
 struct State {
   Value* stack;       // kStackSlots slots
@@ -50,6 +55,8 @@ struct State {
   int hook_budget;    // instruction budget for the fuzzer; <0 = unlimited
   Value* stack_hwm;   // highest slot any frame has used (GC clears stale slots up to here)
   Value error_slot;   // the error value in flight (a GC root while unwinding)
+  void* jit_jmp;      // innermost jit_run's jump buffer (errors raised in JIT helpers)
+  uintptr_t c_stack_limit;  // lowest safe native stack address (0 = unchecked)
 };
 
 struct Global {
@@ -70,6 +77,7 @@ struct Global {
   void (*on_proto_free)(void* ctx, Proto* p) = nullptr;
   void* on_proto_free_ctx = nullptr;
   uint32_t next_proto_id = 1;
+  jit::Jit* jit = nullptr;       // null when the JIT is off
   std::string script_dir;        // directory of the main script (for require)
   size_t max_bytes = SIZE_MAX;   // heap limit: allocation beyond it is a "not enough memory" error
   bool sandbox = false;          // fuzzing: refuse os.exit/execute/remove/rename, io.popen, writes

@@ -42,6 +42,8 @@ inline uint32_t hash_value(const Value& k) {
 inline bool as_array_index(const Value& k, int64_t* out) {
   if (k.tt != kTNumber) return false;
   double d = k.n;
+  // Only doubles within int64 range convert defined-ly (NaN fails this test too).
+  if (!(d >= -9.2e18 && d <= 9.2e18)) return false;
   int64_t i = static_cast<int64_t>(d);
   if (static_cast<double>(i) != d) return false;
   *out = i;

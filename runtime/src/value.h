@@ -148,8 +148,11 @@ struct Proto {
   // Runtime profiling state, used by the JIT tiers.
   uint32_t call_count = 0;        // hotness counter, bumped per call
   std::vector<uint16_t> loop_counts;  // back-edge counters, indexed by pc of the backward jump
-  void* jit_code = nullptr;       // installed compiled entry, or null
+  void* jit_code = nullptr;       // jit::JitCode* installed (acquire/release), or null
+  uint8_t jit_state = 0;          // 0 none, 1 queued, 2 installed, 3 failed, 4 evicted
+  uint32_t backedges = 0;         // loop back edges taken in the interpreter (OSR trigger)
   uint32_t id = 0;                // unique per prototype, stable for the VM's life
+  std::string name;               // "fname@chunk:line", assigned at load time
 };
 
 constexpr int kVarargHasArg = 1;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "jit/jit.h"
 #include "vm_internal.h"
 
 namespace jitvm {
@@ -284,6 +285,26 @@ static void obj_len(State* L, Value* ra, const Value* rb) {
   }
 }
 
+void vm_arith(State* L, Value* ra, const Value* rb, const Value* rc, TMS op) { arith(L, ra, rb, rc, op); }
+void vm_concat(State* L, int total, Value* last) { concat(L, total, last); }
+void vm_objlen(State* L, Value* ra, const Value* rb) { obj_len(L, ra, rb); }
+bool vm_less_equal(State* L, const Value& l, const Value& r) { return less_equal(L, l, r); }
+
+void vm_forprep(State* L, Value* ra) {
+  double v;
+  if (!tonum(ra, &v)) runerror(L, "'for' initial value must be a number");
+  ra[0] = Value::number(v);
+  if (!tonum(ra + 1, &v)) runerror(L, "'for' limit must be a number");
+  ra[1] = Value::number(v);
+  if (!tonum(ra + 2, &v)) runerror(L, "'for' step must be a number");
+  ra[2] = Value::number(v);
+}
+
+void check_c_stack(State* L) {
+  char here;
+  if (__builtin_expect(reinterpret_cast<uintptr_t>(&here) < L->c_stack_limit, 0)) runerror(L, "stack overflow");
+}
+
 // ---- Upvalues -----------------------------------------------------------------------
 UpVal* find_upval(State* L, Value* level) {
   UpVal** pp = &L->open_upval;
@@ -327,7 +348,7 @@ static CallInfo* next_ci(State* L) {
   return ++L->ci;
 }
 
-bool precall(State* L, Value* func, int nresults) {
+int precall(State* L, Value* func, int nresults) {
   if (!func->is_function()) func = try_func_tm(L, func);
   Closure* cl = func->as_closure();
   if (!cl->is_native) {
@@ -368,7 +389,25 @@ bool precall(State* L, Value* func, int nresults) {
     L->top = ci->top;
     if (ci->top > L->stack_hwm) L->stack_hwm = ci->top;
     p->call_count++;
-    return true;
+    ci->jit = nullptr;
+    ci->tier = 0;
+    if (jit::Jit* j = L->g->jit) {
+      void* code = __atomic_load_n(&p->jit_code, __ATOMIC_ACQUIRE);
+      if (!code) {
+        if (__builtin_expect(j->has_requests(), 0)) j->ServiceRequests();
+        if (p->call_count >= static_cast<uint32_t>(j->options().threshold) &&
+            __atomic_load_n(&p->jit_state, __ATOMIC_RELAXED) == 0) {
+          j->RequestCompile(p, /*wait=*/j->options().threshold == 0);
+          code = __atomic_load_n(&p->jit_code, __ATOMIC_ACQUIRE);
+        }
+      }
+      if (code) {
+        ci->jit = code;
+        ci->tier = 1;
+        return kPrecallJit;
+      }
+    }
+    return kPrecallLua;
   }
   CallInfo* ci = next_ci(L);
   ci->func = func;
@@ -379,9 +418,11 @@ bool precall(State* L, Value* func, int nresults) {
   ci->nresults = nresults;
   ci->tailcalls = 0;
   ci->savedpc = nullptr;
+  ci->jit = nullptr;
+  ci->tier = 0;
   int n = cl->fn(L);
   poscall(L, L->top - n);
-  return false;
+  return kPrecallNative;
 }
 
 bool poscall(State* L, Value* first_result) {
@@ -403,7 +444,12 @@ void vm_call(State* L, Value* func, int nresults) {
     else if (L->n_ccalls >= kMaxCCalls + (kMaxCCalls >> 3))
       throw LuaError{Value::nil()};  // error while handling stack error
   }
-  if (precall(L, func, nresults)) execute(L, 1);
+  check_c_stack(L);
+  switch (precall(L, func, nresults)) {
+    case kPrecallLua: execute(L, 1); break;
+    case kPrecallJit: jit::jit_run(L, static_cast<jit::JitCode*>(L->ci->jit), nullptr); break;
+    default: break;
+  }
   L->n_ccalls--;
   gc_check(L);
 }
@@ -436,6 +482,8 @@ void execute(State* L, int nexeccalls) {
   Value* k;
   const Instruction* pc;
   Instruction i;
+  jit::Jit* const jit = L->g->jit;
+  const uint32_t osr_threshold = jit ? static_cast<uint32_t>(jit->options().threshold) : 0;
 
 reentry:
   ci = L->ci;
@@ -451,6 +499,21 @@ reentry:
   } while (0)
 // The fuzzer's instruction budget is charged on back edges and calls only, which
 // bounds run time without a check on every instruction.
+// On-stack replacement at loop back edges: once the function has compiled
+// code, continue this activation in it at the loop header. The frame needs no
+// translation (compiled code keeps every Lua register in the stack slots).
+#define OSR_POINT()                                                                   \
+  do {                                                                                \
+    if (__builtin_expect(jit != nullptr, 0) && ++cl->proto->backedges >= osr_threshold) { \
+      SAVEPC();                                                                       \
+      int osr_fixed = jit::osr_enter(L, ci, pc);                                      \
+      if (osr_fixed >= 0) {                                                           \
+        if (--nexeccalls == 0) return;                                                \
+        if (osr_fixed) L->top = L->ci->top;                                           \
+        goto reentry;                                                                 \
+      }                                                                               \
+    }                                                                                 \
+  } while (0)
 #define BUDGET()                                         \
   do {                                                   \
     if (__builtin_expect(L->hook_budget >= 0, 0)) {      \
@@ -505,9 +568,9 @@ L_GETTABLE: {
     const Value* res;
     if (key->tt == kTNumber) {
       double d = key->n;
-      int64_t idx = static_cast<int64_t>(d);
-      if (static_cast<double>(idx) == d && static_cast<uint64_t>(idx) - 1 < t->asize)
-        res = &t->array[idx - 1];
+      // Range check before the conversion: casting NaN or huge doubles is undefined.
+      if (d >= 1.0 && d <= static_cast<double>(t->asize) && static_cast<double>(static_cast<int64_t>(d)) == d)
+        res = &t->array[static_cast<int64_t>(d) - 1];
       else
         res = table_get(t, *key);
     } else if (key->tt == kTString) {
@@ -547,9 +610,8 @@ L_SETTABLE: {
     Table* t = ra->as_table();
     if (key->tt == kTNumber) {
       double d = key->n;
-      int64_t idx = static_cast<int64_t>(d);
-      if (static_cast<double>(idx) == d && static_cast<uint64_t>(idx) - 1 < t->asize) {
-        t->array[idx - 1] = *val;
+      if (d >= 1.0 && d <= static_cast<double>(t->asize) && static_cast<double>(static_cast<int64_t>(d)) == d) {
+        t->array[static_cast<int64_t>(d) - 1] = *val;
         DISPATCH();
       }
     }
@@ -649,8 +711,11 @@ L_CONCAT: {
 }
 L_JMP: {
   int off = GETARG_sBx(i);
-  if (off < 0) BUDGET();
   pc += off;
+  if (off < 0) {
+    BUDGET();
+    OSR_POINT();
+  }
   DISPATCH();
 }
 L_EQ: {
@@ -719,9 +784,15 @@ L_CALL: {
   int nresults = GETARG_C(i) - 1;
   if (b != 0) L->top = ra + b;
   SAVEPC();
-  if (precall(L, ra, nresults)) {
-    nexeccalls++;
-    goto reentry;
+  switch (precall(L, ra, nresults)) {
+    case kPrecallLua:
+      nexeccalls++;
+      goto reentry;
+    case kPrecallJit:
+      jit::jit_run(L, static_cast<jit::JitCode*>(L->ci->jit), nullptr);
+      break;
+    default:
+      break;
   }
   if (nresults >= 0) L->top = ci->top;
   base = L->base;
@@ -734,7 +805,14 @@ L_TAILCALL: {
   int b = GETARG_B(i);
   if (b != 0) L->top = ra + b;
   SAVEPC();
-  if (precall(L, ra, kMultRet)) {
+  int pr = precall(L, ra, kMultRet);
+  if (pr == kPrecallJit) {
+    // Compiled callee: run it as a call; the RETURN that follows returns its results.
+    jit::jit_run(L, static_cast<jit::JitCode*>(L->ci->jit), nullptr);
+    base = L->base;
+    DISPATCH();
+  }
+  if (pr == kPrecallLua) {
     // Move the new frame down over the current one.
     CallInfo* nci = L->ci;
     CallInfo* oci = nci - 1;
@@ -776,6 +854,7 @@ L_FORLOOP: {
     pc += GETARG_sBx(i);
     ra[0].n = idx;
     ra[3] = Value::number(idx);
+    OSR_POINT();
   }
   DISPATCH();
 }
@@ -808,6 +887,9 @@ L_TFORLOOP: {
   if (!cb->is_nil()) {
     cb[-1] = *cb;
     pc += GETARG_sBx(*pc);
+    pc++;
+    OSR_POINT();
+    DISPATCH();
   }
   pc++;
   DISPATCH();

@@ -16,9 +16,12 @@ namespace jitvm {
 [[noreturn]] void arith_error(State* L, const Value* p1, const Value* p2);
 [[noreturn]] void order_error(State* L, const Value* p1, const Value* p2);
 
-// Calls: returns true when `func` is a Lua function whose frame has been pushed
-// (the caller must run it), false when a native ran to completion.
-bool precall(State* L, Value* func, int nresults);
+// Calls: pushes the callee's frame. Returns kPrecallNative when a native ran
+// to completion, kPrecallLua when an interpreted Lua frame was pushed (the
+// caller runs it with execute), kPrecallJit when the callee has compiled code
+// (run it with jit::jit_run or a native call from JIT code).
+constexpr int kPrecallNative = 0, kPrecallLua = 1, kPrecallJit = 2;
+int precall(State* L, Value* func, int nresults);
 // Moves results into place for the returning frame; returns false when the
 // caller wanted a variable number of results.
 bool poscall(State* L, Value* first_result);
@@ -38,6 +41,17 @@ inline Closure* ci_func(CallInfo* ci) { return ci->func->as_closure(); }
 inline bool ci_is_lua(CallInfo* ci) { return ci->func->is_function() && !ci->func->as_closure()->is_native; }
 
 std::string traceback(State* L, int level);
+
+// Slow paths shared by the interpreter and the JIT helpers.
+void vm_arith(State* L, Value* ra, const Value* rb, const Value* rc, TMS op);
+void vm_concat(State* L, int total, Value* last);
+void vm_objlen(State* L, Value* ra, const Value* rb);
+bool vm_less_equal(State* L, const Value& l, const Value& r);
+void vm_forprep(State* L, Value* ra);
+// Raises "stack overflow" when the native stack is nearly exhausted.
+void check_c_stack(State* L);
+// Names compiled code will carry: "fname@chunk:line" (func_names.cc).
+void assign_function_names(Proto* main);
 
 void strings_init(Global* g);
 void strings_remove(Global* g, String* s);

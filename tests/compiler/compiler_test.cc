@@ -177,9 +177,9 @@ TEST_P(LuacIdentity, SameBytecodeOrSameError) {
 INSTANTIATE_TEST_SUITE_P(Files, LuacIdentity, ::testing::ValuesIn(case_files()),
                          [](const ::testing::TestParamInfo<std::string>& info) { return case_name(info.param); });
 
-// ---- syntax errors against luac -p ----------------------------------------------------
+// ---- generated sources and syntax errors against luac ----------------------------------------------------
 
-struct ErrorCase {
+struct SourceCase {
   const char* name;
   std::string source;
 };
@@ -215,7 +215,46 @@ std::string many_targets(int n) {
   return s + " = 1\n";
 }
 
-std::vector<ErrorCase> error_cases() {
+std::string list_of(int n, const std::string& item) {
+  std::string s;
+  for (int i = 0; i < n; i++) s += (i ? ", " : "") + item;
+  return s;
+}
+
+std::string nested_functions(int depth) {
+  std::string s;
+  for (int i = 0; i < depth; i++) s += "local v" + std::to_string(i) + " = function(p" + std::to_string(i) + ")\n";
+  s += "return ";
+  for (int i = 0; i < depth; i++) s += (i ? " + p" : "p") + std::to_string(i);
+  s += "\n";
+  for (int i = 0; i < depth; i++) s += "end\n";
+  return s;
+}
+
+// Shapes too large to keep as files under cases/.
+std::vector<SourceCase> generated_cases() {
+  return {
+      {"setlist_block_number_overflows_c", "local t = {" + list_of(26000, "1") + "}\n"},
+      {"setlist_overflow_with_vararg", "local t = {" + list_of(25560, "2") + ", ...}\n"},
+      {"constructor_size_encoding", "local t = {" + list_of(1000, "3") + ", " + list_of(300, "x = 1") + "}\n"},
+      {"nested_functions", nested_functions(40)},
+      {"long_concat", "local a = 'x'\nlocal s = " + repeat("a .. ", 150) + "a\n"},
+      {"long_and_chain", "local a = 1\nlocal s = " + repeat("a and ", 150) + "a\n"},
+      {"long_or_chain_in_if", "local a = 1\nif " + repeat("a or ", 150) + "a then a = 2 end\n"},
+      {"many_args_below_limit", many_args(240)},
+      {"many_locals_at_limit", many_locals(200)},
+      {"many_upvalues_at_limit", many_upvalues(60)},
+      {"crlf_lines", "local a = 1\r\nlocal b = [[x\r\ny]]\r\n\r\nprint(a,\r\n b)\r\n"},
+      {"lfcr_lines", "local a = 1\n\rlocal b = 'q\\\n\rz'\n\rprint(a, b)\n\r"},
+      {"cr_lines", "local a = 1\rlocal b = 2\r\rprint(a, b)\r"},
+      {"exotic_numbers", "local a, b, c, d, e = 0x1p4, 1e500, 0x7fffffff, 0xffffffffffff, 1e-500\n"},
+      {"embedded_nul_in_string", "local s = \"a\\0b\" .. '" + std::string(1, '\0') + "'\n"},
+      {"no_trailing_newline", "return 1"},
+      {"only_return", "return"},
+  };
+}
+
+std::vector<SourceCase> error_cases() {
   return {
       {"double_equals", "x = = 1\n"},
       {"missing_equals", "local a\n\nlocal b c\n"},
@@ -286,30 +325,35 @@ std::vector<ErrorCase> error_cases() {
   };
 }
 
-class LuacErrors : public ::testing::TestWithParam<ErrorCase> {};
+class LuacSources : public ::testing::TestWithParam<SourceCase> {};
 
-TEST_P(LuacErrors, SameMessage) {
+// Each source is written to t.lua and given to luac: a listing must match ours,
+// an error message must match our error.
+TEST_P(LuacSources, SameBytecodeOrSameError) {
   if (!have_luac()) GTEST_SKIP() << kLuac << " is not installed: no reference to compare with";
-  const ErrorCase& c = GetParam();
+  const SourceCase& c = GetParam();
   fs::path dir = fs::temp_directory_path() / ("jitvm_compiler_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
   {
     std::ofstream out(dir / "t.lua", std::ios::binary);
     out << c.source;
   }
-  CommandResult ref = run_command("cd " + shell_quote(dir.string()) + " && " + kLuac + " -p t.lua");
+  CommandResult ref = run_command("cd " + shell_quote(dir.string()) + " && " + kLuac + " -l -l -p t.lua");
   fs::remove_all(dir);
   CompileResult ours = compile(c.source, "@t.lua");
   if (ref.status == 0) {
-    EXPECT_NE(ours.proto, nullptr) << "luac accepts it, we fail: " << ours.error;
+    ASSERT_NE(ours.proto, nullptr) << "luac accepts it, we fail: " << ours.error;
+    EXPECT_TRUE(same_listing(normalize_addresses(ref.output), normalize_addresses(dump_bytecode(ours.proto))));
     return;
   }
   ASSERT_EQ(ours.proto, nullptr) << "luac rejects it: " << ref.output;
   EXPECT_EQ(ref.output, std::string(kLuac) + ": " + ours.error + "\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Sources, LuacErrors, ::testing::ValuesIn(error_cases()),
-                         [](const ::testing::TestParamInfo<ErrorCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Errors, LuacSources, ::testing::ValuesIn(error_cases()),
+                         [](const ::testing::TestParamInfo<SourceCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Generated, LuacSources, ::testing::ValuesIn(generated_cases()),
+                         [](const ::testing::TestParamInfo<SourceCase>& info) { return std::string(info.param.name); });
 
 // The lexer formats its chunk ids in an 80-byte buffer (llex.c's MAXSRC), not
 // LUA_IDSIZE, so long file names are cut differently than in runtime errors.

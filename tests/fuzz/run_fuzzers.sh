@@ -30,7 +30,8 @@ for f in fuzz_compile fuzz_run; do
     status=1
   fi
   if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
-    echo "FAIL: $f found failing inputs:"; ls "$work"; status=1
+    echo "FAIL: $f found failing inputs (kept in $out/artifacts):"; ls "$work"; status=1
+    mkdir -p "$out/artifacts"; cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$out/artifacts"/ 2>/dev/null || true
   fi
   rm -rf "$work"
 done

@@ -1,0 +1,20 @@
+// Code events of the jitvm JIT. The runtime reports code it loads and frees to
+// listeners and knows nothing of what they do with it (GDB JIT interface, perf
+// map, jitdump, tombstone capture). Listeners are called with the JIT's lock
+// held, from the compiler thread (loads) or the VM thread (frees); they must
+// be quick and must not call back into the VM.
+#pragma once
+
+#include "debuginfo/code_event.h"
+
+namespace jitvm {
+
+class JitEventListener {
+ public:
+  virtual ~JitEventListener() = default;
+  virtual void OnCodeLoaded(const jitscope::CodeInfo& code) = 0;
+  // `code` is the same description that was loaded; its memory is reused after this returns.
+  virtual void OnCodeFreed(const jitscope::CodeInfo& code) = 0;
+};
+
+}  // namespace jitvm

@@ -1,0 +1,224 @@
+#include "jit/code_cache.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace jitvm::jit {
+
+namespace {
+
+constexpr const char* kCodeMemfdName = "jit-cache";
+constexpr const char* kDataMemfdName = "jit-data";
+
+void SetError(std::string* error, const std::string& what, int err) {
+  if (error != nullptr) *error = what + ": " + std::generic_category().message(err);
+}
+
+size_t PageSize() {
+  long page = sysconf(_SC_PAGESIZE);
+  return page > 0 ? static_cast<size_t>(page) : 4096;
+}
+
+size_t RoundUp(size_t x, size_t unit) { return (x + unit - 1) / unit * unit; }
+
+// Closes an fd and unmaps views on the failure paths of Create.
+struct Cleanup {
+  int fd = -1;
+  void* maps[3] = {MAP_FAILED, MAP_FAILED, MAP_FAILED};
+  size_t sizes[3] = {0, 0, 0};
+  ~Cleanup() {
+    for (int i = 0; i < 3; i++) {
+      if (maps[i] != MAP_FAILED) munmap(maps[i], sizes[i]);
+    }
+    if (fd >= 0) close(fd);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<CodeCache> CodeCache::Create(size_t capacity, std::string* error) {
+  if (capacity > kMaxCapacity) {
+    SetError(error,
+             "jit code cache size " + std::to_string(capacity) + " exceeds the maximum of " +
+                 std::to_string(kMaxCapacity) + " bytes (rel32 reach)",
+             EINVAL);
+    return nullptr;
+  }
+  size_t page = PageSize();
+  capacity = RoundUp(capacity < kMinCapacity ? kMinCapacity : capacity, page);
+  size_t data_capacity = RoundUp(capacity / kDataCapacityDivisor, page);
+
+  Cleanup c;
+  c.fd = memfd_create(kCodeMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (c.fd < 0) {
+    int err = errno;
+    SetError(error, std::string("memfd_create(\"") + kCodeMemfdName + "\")", err);
+    return nullptr;
+  }
+  if (ftruncate(c.fd, static_cast<off_t>(capacity)) != 0) {
+    int err = errno;
+    SetError(error, "ftruncate(memfd \"" + std::string(kCodeMemfdName) + "\", " +
+                        std::to_string(capacity) + ")",
+             err);
+    return nullptr;
+  }
+  // A file that shrank under its mappings would turn every access into
+  // SIGBUS; sealing the size makes that impossible for anyone holding the fd.
+  if (fcntl(c.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    int err = errno;
+    SetError(error, std::string("fcntl(F_ADD_SEALS) on memfd \"") + kCodeMemfdName + "\"", err);
+    return nullptr;
+  }
+  c.sizes[0] = capacity;
+  c.maps[0] = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, 0);
+  if (c.maps[0] == MAP_FAILED) {
+    int err = errno;
+    SetError(error,
+             "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_WRITE, MAP_SHARED) of the " +
+                 kCodeMemfdName + " RW view",
+             err);
+    return nullptr;
+  }
+  c.sizes[1] = capacity;
+  c.maps[1] = mmap(nullptr, capacity, PROT_READ | PROT_EXEC, MAP_SHARED, c.fd, 0);
+  if (c.maps[1] == MAP_FAILED) {
+    int err = errno;
+    SetError(error,
+             "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_EXEC, MAP_SHARED) of the " +
+                 kCodeMemfdName + " RX view",
+             err);
+    return nullptr;
+  }
+
+  // The data region needs one view only; its fd can go as soon as it is mapped.
+  int data_fd = memfd_create(kDataMemfdName, MFD_CLOEXEC);
+  if (data_fd < 0) {
+    int err = errno;
+    SetError(error, std::string("memfd_create(\"") + kDataMemfdName + "\")", err);
+    return nullptr;
+  }
+  if (ftruncate(data_fd, static_cast<off_t>(data_capacity)) != 0) {
+    int err = errno;
+    close(data_fd);
+    SetError(error, "ftruncate(memfd \"" + std::string(kDataMemfdName) + "\", " +
+                        std::to_string(data_capacity) + ")",
+             err);
+    return nullptr;
+  }
+  c.sizes[2] = data_capacity;
+  c.maps[2] = mmap(nullptr, data_capacity, PROT_READ | PROT_WRITE, MAP_SHARED, data_fd, 0);
+  int map_err = errno;
+  close(data_fd);
+  if (c.maps[2] == MAP_FAILED) {
+    SetError(error,
+             "mmap(" + std::to_string(data_capacity) +
+                 ", PROT_READ|PROT_WRITE, MAP_SHARED) of the " + kDataMemfdName + " region",
+             map_err);
+    return nullptr;
+  }
+
+  std::unique_ptr<CodeCache> cache(new CodeCache(c.fd, static_cast<uint8_t*>(c.maps[0]),
+                                                 static_cast<uint8_t*>(c.maps[1]), capacity,
+                                                 static_cast<uint8_t*>(c.maps[2]), data_capacity));
+  // Ownership moved to the cache.
+  c.fd = -1;
+  c.maps[0] = c.maps[1] = c.maps[2] = MAP_FAILED;
+  return cache;
+}
+
+CodeCache::CodeCache(int code_fd, uint8_t* rw, uint8_t* rx, size_t capacity, uint8_t* data,
+                     size_t data_capacity)
+    : code_fd_(code_fd),
+      rw_begin_(rw),
+      rx_begin_(reinterpret_cast<uintptr_t>(rx)),
+      capacity_(capacity),
+      data_begin_(reinterpret_cast<uintptr_t>(data)),
+      data_capacity_(data_capacity),
+      code_(rx_begin_, capacity, kCodeAlignment),
+      data_(data_begin_, data_capacity, kDataAlignment) {}
+
+CodeCache::~CodeCache() {
+  munmap(reinterpret_cast<void*>(rx_begin_), capacity_);
+  munmap(rw_begin_, capacity_);
+  munmap(reinterpret_cast<void*>(data_begin_), data_capacity_);
+  close(code_fd_);
+}
+
+uint8_t* CodeCache::Allocate(size_t size) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::optional<uintptr_t> rx = code_.Allocate(size);
+  if (!rx) {
+    totals_.failed_code_allocations++;
+    return nullptr;
+  }
+  size_t rounded = code_.AllocationSize(*rx);
+  // Bytes the compiler leaves unwritten (alignment padding) must trap too.
+  std::memset(rw_begin_ + (*rx - rx_begin_), kTrapByte, rounded);
+  totals_.code_bytes_allocated += rounded;
+  totals_.code_allocations++;
+  return reinterpret_cast<uint8_t*>(*rx);
+}
+
+bool CodeCache::Free(const uint8_t* rx, size_t size) {
+  uintptr_t addr = reinterpret_cast<uintptr_t>(rx);
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t rounded = code_.AllocationSize(addr);
+  // Poison before the range becomes allocatable again, and only after it is
+  // known to be a live allocation of this size, so a bad call corrupts nothing.
+  if (rounded == 0 || size == 0 || code_.RoundedSize(size) != rounded) return false;
+  std::memset(rw_begin_ + (addr - rx_begin_), kTrapByte, rounded);
+  code_.Free(addr, size);
+  totals_.code_bytes_freed += rounded;
+  totals_.code_frees++;
+  return true;
+}
+
+uint8_t* CodeCache::Writable(const uint8_t* rx) const {
+  uintptr_t addr = reinterpret_cast<uintptr_t>(rx);
+  if (!Contains(addr)) return nullptr;
+  return rw_begin_ + (addr - rx_begin_);
+}
+
+const uint8_t* CodeCache::Executable(const uint8_t* rw) const {
+  if (rw < rw_begin_ || rw >= rw_begin_ + capacity_) return nullptr;
+  return reinterpret_cast<const uint8_t*>(rx_begin_) + (rw - rw_begin_);
+}
+
+const uint8_t* CodeCache::FindAllocation(uintptr_t pc, size_t* size) const {
+  if (!Contains(pc)) return nullptr;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = code_.FindAllocation(pc);
+  if (!found) return nullptr;
+  if (size != nullptr) *size = found->second;
+  return reinterpret_cast<const uint8_t*>(found->first);
+}
+
+uint8_t* CodeCache::AllocateData(size_t size) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::optional<uintptr_t> addr = data_.Allocate(size);
+  if (!addr) {
+    totals_.failed_data_allocations++;
+    return nullptr;
+  }
+  return reinterpret_cast<uint8_t*>(*addr);
+}
+
+bool CodeCache::FreeData(const uint8_t* data, size_t size) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return data_.Free(reinterpret_cast<uintptr_t>(data), size);
+}
+
+CodeCacheStats CodeCache::Stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CodeCacheStats s = totals_;
+  s.code = code_.Stats();
+  s.data = data_.Stats();
+  return s;
+}
+
+}  // namespace jitvm::jit

@@ -1,0 +1,815 @@
+#include "jit_compiler.h"
+
+#include <cmath>
+#include <cstddef>
+#include <memory>
+
+#include "jit_helpers.h"
+#include "opcodes.h"
+#include "state.h"
+#include "table.h"
+
+namespace jitvm {
+namespace jit {
+
+using namespace asmjit;
+using namespace asmjit::x86;
+
+namespace {
+
+// Fixed register assignment for the whole function (all callee-saved, so they
+// survive helper calls): rbx = base, r12 = L, r13 = constants, r14 = closure,
+// r15 = CallInfo. rbp is the frame pointer, or a scratch register without one.
+const Gp kBase = rbx;
+const Gp kL = r12;
+const Gp kK = r13;
+const Gp kCl = r14;
+const Gp kCi = r15;
+
+constexpr int kValueSize = sizeof(Value);
+constexpr int kTagOff = offsetof(Value, tt);
+
+class Compiler {
+ public:
+  Compiler(const Proto* p, bool fp, CompileOutput* out) : p_(p), fp_(fp), out_(out) {}
+
+  bool Run(std::string* error) {
+    Environment env = Environment::host();
+    out_->code.init(env);
+    a_ = std::make_unique<Assembler>(&out_->code);
+    Assembler& a = *a_;
+    int n = static_cast<int>(p_->code.size());
+    out_->pc_labels.resize(static_cast<size_t>(n) + 1);
+    for (int i = 0; i <= n; i++) out_->pc_labels[static_cast<size_t>(i)] = a.newLabel();
+    out_->entry = a.newLabel();
+    a.bind(out_->entry);
+    EmitPrologue();
+    // Register setup: L, ci, base, closure, constants.
+    a.mov(kL, rdi);
+    a.mov(kCi, rsi);
+    a.mov(kBase, qword_ptr(kCi, offsetof(CallInfo, base)));
+    a.mov(kCl, qword_ptr(kCi, offsetof(CallInfo, func)));
+    a.mov(kCl, qword_ptr(kCl, offsetof(Value, gc)));
+    a.mov(kK, imm(reinterpret_cast<uint64_t>(p_->k.data())));
+    Label start = a.newLabel();
+    a.test(rdx, rdx);
+    a.jz(start);
+    a.jmp(rdx);  // on-stack replacement: continue at a bytecode boundary
+    a.bind(start);
+    for (int pc = 0; pc < n; pc++) {
+      a.bind(out_->pc_labels[static_cast<size_t>(pc)]);
+      out_->lines.push_back({static_cast<uint32_t>(a.offset()),
+                             static_cast<uint32_t>(static_cast<size_t>(pc) < p_->lineinfo.size() ? p_->lineinfo[pc] : 0),
+                             static_cast<uint32_t>(pc)});
+      int skip = 0;
+      if (!EmitInstruction(pc, &skip, error)) return false;
+      for (int s = 0; s < skip; s++) {
+        // Pseudo-instructions (CLOSURE upvalue moves, SETLIST counts) are data: never a jump target.
+        pc++;
+        a.bind(out_->pc_labels[static_cast<size_t>(pc)]);
+      }
+    }
+    a.bind(out_->pc_labels[static_cast<size_t>(n)]);
+    a.ud2();  // falling off the end is impossible (the compiler always emits RETURN)
+    if (a_->finalize() != kErrorOk) {
+      *error = "assembler finalize failed";
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  // ---- frame description ----------------------------------------------------------
+  void Row() {
+    jitscope::FrameRow r = state_;
+    r.code_offset = static_cast<uint32_t>(a_->offset());
+    auto& rows = out_->frame.rows;
+    if (!rows.empty() && rows.back().code_offset == r.code_offset) {
+      rows.back() = r;
+    } else if (rows.empty() || !rows.back().SameStateAs(r)) {
+      rows.push_back(r);
+    }
+  }
+  void Push(const Gp& reg, int dw) {
+    a_->push(reg);
+    sp_depth_ += 8;
+    if (state_.cfa_reg == jitscope::kDwRsp) state_.cfa_offset += 8;
+    state_.saved_offset[dw] = static_cast<int16_t>(-(8 + sp_depth_));
+    Row();
+  }
+  void Pop(const Gp& reg, int dw) {
+    a_->pop(reg);
+    sp_depth_ -= 8;
+    if (state_.cfa_reg == jitscope::kDwRsp) state_.cfa_offset -= 8;
+    state_.saved_offset[dw] = 0;
+    Row();
+  }
+  void EmitPrologue() {
+    Assembler& a = *a_;
+    state_ = jitscope::FrameRow();
+    sp_depth_ = 0;
+    Row();
+    Push(rbp, jitscope::kDwRbp);
+    if (fp_) {
+      a.mov(rbp, rsp);
+      state_.cfa_reg = jitscope::kDwRbp;
+      state_.cfa_offset = 16;
+      Row();
+    }
+    Push(rbx, jitscope::kDwRbx);
+    Push(r12, jitscope::kDwR12);
+    Push(r13, jitscope::kDwR13);
+    Push(r14, jitscope::kDwR14);
+    Push(r15, jitscope::kDwR15);
+    // 6 pushes + return address = 56 bytes: one more slot keeps rsp 16-aligned at calls.
+    a.sub(rsp, 8);
+    sp_depth_ += 8;
+    if (!fp_) state_.cfa_offset += 8;
+    Row();
+    body_state_ = state_;
+    out_->frame.uses_frame_pointer = fp_;
+  }
+  void EmitEpilogue() {
+    Assembler& a = *a_;
+    a.add(rsp, 8);
+    sp_depth_ -= 8;
+    if (!fp_) state_.cfa_offset -= 8;
+    Row();
+    Pop(r15, jitscope::kDwR15);
+    Pop(r14, jitscope::kDwR14);
+    Pop(r13, jitscope::kDwR13);
+    Pop(r12, jitscope::kDwR12);
+    Pop(rbx, jitscope::kDwRbx);
+    if (fp_) {
+      a.pop(rbp);
+      sp_depth_ -= 8;
+      state_.cfa_reg = jitscope::kDwRsp;
+      state_.cfa_offset = 8;
+      state_.saved_offset[jitscope::kDwRbp] = 0;
+      Row();
+    } else {
+      Pop(rbp, jitscope::kDwRbp);
+    }
+  }
+  // After a return or tail jump, code continues with the body's frame.
+  void RestoreBodyState() {
+    state_ = body_state_;
+    sp_depth_ = fp_ ? 48 : 56;
+    Row();
+  }
+
+  // ---- operands -----------------------------------------------------------------------
+  Mem Slot(int r, int off = 0) const { return qword_ptr(kBase, r * kValueSize + off); }
+  Mem Tag(int r) const { return byte_ptr(kBase, r * kValueSize + kTagOff); }
+  Mem SlotX(int r) const { return xmmword_ptr(kBase, r * kValueSize); }
+  bool IsK(int x) const { return ISK(x); }
+  const Value& KVal(int x) const { return p_->k[static_cast<size_t>(INDEXK(x))]; }
+  Mem RK(int x) const {
+    return ISK(x) ? qword_ptr(kK, INDEXK(x) * kValueSize) : qword_ptr(kBase, x * kValueSize);
+  }
+  Mem RKX(int x) const {
+    return ISK(x) ? xmmword_ptr(kK, INDEXK(x) * kValueSize) : xmmword_ptr(kBase, x * kValueSize);
+  }
+  Mem RKTag(int x) const {
+    return ISK(x) ? byte_ptr(kK, INDEXK(x) * kValueSize + kTagOff) : byte_ptr(kBase, x * kValueSize + kTagOff);
+  }
+  // lea of an RK operand's address into `dst`.
+  void LeaRK(const Gp& dst, int x) {
+    if (ISK(x))
+      a_->lea(dst, ptr(kK, INDEXK(x) * kValueSize));
+    else
+      a_->lea(dst, ptr(kBase, x * kValueSize));
+  }
+  void LeaSlot(const Gp& dst, int r) { a_->lea(dst, ptr(kBase, r * kValueSize)); }
+
+  void SavePc(int pc) {
+    a_->mov(rax, imm(reinterpret_cast<uint64_t>(p_->code.data() + pc + 1)));
+    a_->mov(qword_ptr(kCi, offsetof(CallInfo, savedpc)), rax);
+  }
+  template <typename Fn>
+  void CallHelper(Fn fn) {
+    a_->mov(rax, imm(reinterpret_cast<uint64_t>(fn)));
+    a_->call(rax);
+  }
+  Mem RKd(int x) const {
+    return ISK(x) ? dword_ptr(kK, INDEXK(x) * kValueSize) : dword_ptr(kBase, x * kValueSize);
+  }
+  void SetTopToCiTop() {
+    a_->mov(rax, qword_ptr(kCi, offsetof(CallInfo, top)));
+    a_->mov(qword_ptr(kL, offsetof(State, top)), rax);
+  }
+  Label& PcLabel(int pc) { return out_->pc_labels[static_cast<size_t>(pc)]; }
+
+  // Jumps to `falsy` when the value at `slot` is nil or false.
+  void BranchIfFalsy(int reg, const Label& falsy) {
+    Assembler& a = *a_;
+    Label truthy = a.newLabel();
+    a.movzx(eax, Tag(reg));
+    a.cmp(eax, kTNil);
+    a.je(falsy);
+    a.cmp(eax, kTBoolean);
+    a.jne(truthy);
+    a.cmp(dword_ptr(kBase, reg * kValueSize), 0);
+    a.je(falsy);
+    a.bind(truthy);
+  }
+
+  // First-probe lookup of constant string `key` in the table at `tab`: on a hit
+  // with a non-nil value, leaves the node's value address in rdx; else jumps to `miss`.
+  void ProbeString(const Gp& tab, String* key, const Label& miss) {
+    Assembler& a = *a_;
+    a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
+    a.test(rdx, rdx);
+    a.jz(miss);
+    a.mov(ecx, imm(key->hash));
+    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
+    a.shl(rcx, 5);
+    static_assert(sizeof(Node) == 32, "node stride");
+    a.add(rdx, rcx);
+    a.mov(rcx, imm(reinterpret_cast<uint64_t>(key)));
+    a.cmp(qword_ptr(rdx, offsetof(Node, key)), rcx);
+    a.jne(miss);
+    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
+    a.jne(miss);
+    a.add(rdx, offsetof(Node, val));
+    a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+    a.je(miss);
+  }
+
+  // Array-part address of integer key at RK(x) in table `tab` into rdx, or jump to miss.
+  void ArraySlot(const Gp& tab, int x, const Label& miss) {
+    Assembler& a = *a_;
+    if (ISK(x)) {
+      const Value& kv = KVal(x);
+      double d = kv.n;
+      if (!kv.is_number() || !(d >= 1 && d <= 2147483647.0) || d != std::floor(d)) {
+        a.jmp(miss);
+        return;
+      }
+      int64_t idx = static_cast<int64_t>(d);
+      a.cmp(dword_ptr(tab, offsetof(Table, asize)), static_cast<uint32_t>(idx));
+      a.jb(miss);
+      a.mov(rdx, qword_ptr(tab, offsetof(Table, array)));
+      a.add(rdx, static_cast<int32_t>((idx - 1) * kValueSize));
+      return;
+    }
+    a.cmp(Tag(x), kTNumber);
+    a.jne(miss);
+    a.movsd(xmm1, Slot(x));
+    a.cvttsd2si(rcx, xmm1);
+    a.cvtsi2sd(xmm2, rcx);
+    a.ucomisd(xmm1, xmm2);
+    a.jne(miss);
+    a.jp(miss);
+    a.dec(rcx);
+    a.mov(edx, dword_ptr(tab, offsetof(Table, asize)));
+    a.cmp(rcx, rdx);
+    a.jae(miss);
+    a.shl(rcx, 4);
+    a.mov(rdx, qword_ptr(tab, offsetof(Table, array)));
+    a.add(rdx, rcx);
+  }
+
+  // Jump to the target of the JMP following a test instruction at pc.
+  int TestJumpTarget(int pc) const {
+    Instruction j = p_->code[static_cast<size_t>(pc) + 1];
+    return pc + 2 + GETARG_sBx(j);
+  }
+
+  bool EmitInstruction(int pc, int* skip, std::string* error);
+
+  const Proto* p_;
+  bool fp_;
+  CompileOutput* out_;
+  std::unique_ptr<Assembler> a_;
+  jitscope::FrameRow state_;
+  jitscope::FrameRow body_state_;
+  int sp_depth_ = 0;
+};
+
+bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
+  Assembler& a = *a_;
+  Instruction i = p_->code[static_cast<size_t>(pc)];
+  OpCode op = GET_OPCODE(i);
+  int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
+  switch (op) {
+    case OP_MOVE:
+      a.movups(xmm0, SlotX(B));
+      a.movups(SlotX(A), xmm0);
+      break;
+    case OP_LOADK:
+      a.movups(xmm0, xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
+      a.movups(SlotX(A), xmm0);
+      break;
+    case OP_LOADBOOL:
+      a.mov(Slot(A), B ? 1 : 0);
+      a.mov(Tag(A), kTBoolean);
+      if (C) a.jmp(PcLabel(pc + 2));
+      break;
+    case OP_LOADNIL:
+      for (int r = A; r <= B; r++) a.mov(Tag(r), kTNil);
+      break;
+    case OP_GETUPVAL:
+      a.mov(rax, qword_ptr(kCl, static_cast<int32_t>(offsetof(Closure, upvals) + B * sizeof(UpVal*))));
+      a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
+      a.movups(xmm0, xmmword_ptr(rax));
+      a.movups(SlotX(A), xmm0);
+      break;
+    case OP_SETUPVAL:
+      a.mov(rax, qword_ptr(kCl, static_cast<int32_t>(offsetof(Closure, upvals) + B * sizeof(UpVal*))));
+      a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
+      a.movups(xmm0, SlotX(A));
+      a.movups(xmmword_ptr(rax), xmm0);
+      break;
+    case OP_GETGLOBAL: {
+      Label slow = a.newLabel(), done = a.newLabel();
+      const Value& key = p_->k[static_cast<size_t>(GETARG_Bx(i))];
+      a.mov(r8, qword_ptr(kCl, offsetof(Closure, env)));
+      ProbeString(r8, key.as_string(), slow);
+      a.movups(xmm0, xmmword_ptr(rdx));
+      a.movups(SlotX(A), xmm0);
+      a.jmp(done);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      a.mov(rsi, kCl);
+      a.lea(rdx, ptr(kK, GETARG_Bx(i) * kValueSize));
+      LeaSlot(rcx, A);
+      CallHelper(jit_h_getglobal);
+      a.bind(done);
+      break;
+    }
+    case OP_SETGLOBAL:
+      SavePc(pc);
+      a.mov(rdi, kL);
+      a.mov(rsi, kCl);
+      a.lea(rdx, ptr(kK, GETARG_Bx(i) * kValueSize));
+      LeaSlot(rcx, A);
+      CallHelper(jit_h_setglobal);
+      break;
+    case OP_GETTABLE: {
+      Label slow = a.newLabel(), done = a.newLabel();
+      a.cmp(Tag(B), kTTable);
+      a.jne(slow);
+      a.mov(r8, Slot(B));
+      if (ISK(C) && KVal(C).is_string()) {
+        ProbeString(r8, KVal(C).as_string(), slow);
+      } else {
+        ArraySlot(r8, C, slow);
+        a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+        a.je(slow);
+      }
+      a.movups(xmm0, xmmword_ptr(rdx));
+      a.movups(SlotX(A), xmm0);
+      a.jmp(done);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, B);
+      LeaRK(rdx, C);
+      LeaSlot(rcx, A);
+      CallHelper(jit_h_gettable);
+      a.bind(done);
+      break;
+    }
+    case OP_SETTABLE: {
+      Label slow = a.newLabel(), done = a.newLabel(), store = a.newLabel();
+      a.cmp(Tag(A), kTTable);
+      a.jne(slow);
+      a.mov(r8, Slot(A));
+      if (ISK(B) && KVal(B).is_string()) {
+        ProbeString(r8, KVal(B).as_string(), slow);  // existing non-nil field: no metamethod applies
+      } else {
+        ArraySlot(r8, B, slow);
+        a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+        a.jne(store);
+        a.cmp(qword_ptr(r8, offsetof(Table, metatable)), 0);
+        a.jne(slow);
+      }
+      a.bind(store);
+      a.movups(xmm0, RKX(C));
+      a.movups(xmmword_ptr(rdx), xmm0);
+      a.jmp(done);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      LeaRK(rdx, B);
+      LeaRK(rcx, C);
+      CallHelper(jit_h_settable);
+      a.bind(done);
+      break;
+    }
+    case OP_NEWTABLE:
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      a.mov(edx, B);
+      a.mov(ecx, C);
+      CallHelper(jit_h_newtable);
+      break;
+    case OP_SELF: {
+      Label slow = a.newLabel(), done = a.newLabel();
+      a.movups(xmm0, SlotX(B));
+      a.movups(SlotX(A + 1), xmm0);
+      if (ISK(C) && KVal(C).is_string()) {
+        a.cmp(Tag(B), kTTable);
+        a.jne(slow);
+        a.mov(r8, Slot(B));
+        ProbeString(r8, KVal(C).as_string(), slow);
+        a.movups(xmm0, xmmword_ptr(rdx));
+        a.movups(SlotX(A), xmm0);
+        a.jmp(done);
+      }
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      LeaSlot(rdx, B);  // R(B) itself (error messages name it); read before R(A) is written
+      LeaRK(rcx, C);
+      CallHelper(jit_h_self);
+      a.bind(done);
+      break;
+    }
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+    case OP_MOD:
+    case OP_POW: {
+      Label slow = a.newLabel(), done = a.newLabel();
+      bool kb_num = ISK(B) && KVal(B).is_number();
+      bool kc_num = ISK(C) && KVal(C).is_number();
+      if (ISK(B) && !kb_num) {
+        a.jmp(slow);
+      } else if (!kb_num) {
+        a.cmp(RKTag(B), kTNumber);
+        a.jne(slow);
+      }
+      if (ISK(C) && !kc_num) {
+        a.jmp(slow);
+      } else if (!kc_num) {
+        a.cmp(RKTag(C), kTNumber);
+        a.jne(slow);
+      }
+      a.movsd(xmm0, RK(B));
+      switch (op) {
+        case OP_ADD: a.addsd(xmm0, RK(C)); break;
+        case OP_SUB: a.subsd(xmm0, RK(C)); break;
+        case OP_MUL: a.mulsd(xmm0, RK(C)); break;
+        case OP_DIV: a.divsd(xmm0, RK(C)); break;
+        case OP_MOD:
+          // a - floor(a/b)*b, as the interpreter (luai_nummod).
+          a.movsd(xmm1, RK(C));
+          a.movsd(xmm2, xmm0);
+          a.divsd(xmm2, xmm1);
+          a.roundsd(xmm2, xmm2, 9);  // floor, no precision exception
+          a.mulsd(xmm2, xmm1);
+          a.subsd(xmm0, xmm2);
+          break;
+        default:  // POW
+          a.movsd(xmm1, RK(C));
+          CallHelper(static_cast<double (*)(double, double)>(std::pow));
+          break;
+      }
+      a.movsd(Slot(A), xmm0);
+      a.mov(Tag(A), kTNumber);
+      a.jmp(done);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      LeaRK(rdx, B);
+      LeaRK(rcx, C);
+      a.mov(r8d, static_cast<int>(op) - OP_ADD);
+      CallHelper(jit_h_arith);
+      a.bind(done);
+      break;
+    }
+    case OP_UNM: {
+      Label slow = a.newLabel(), done = a.newLabel();
+      a.cmp(Tag(B), kTNumber);
+      a.jne(slow);
+      a.mov(rax, Slot(B));
+      a.btc(rax, 63);
+      a.mov(Slot(A), rax);
+      a.mov(Tag(A), kTNumber);
+      a.jmp(done);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      LeaSlot(rdx, B);
+      LeaSlot(rcx, B);
+      a.mov(r8d, 6);  // TM_UNM - TM_ADD
+      CallHelper(jit_h_arith);
+      a.bind(done);
+      break;
+    }
+    case OP_NOT: {
+      Label falsy = a.newLabel(), done = a.newLabel();
+      BranchIfFalsy(B, falsy);
+      a.mov(Slot(A), 0);
+      a.jmp(done);
+      a.bind(falsy);
+      a.mov(Slot(A), 1);
+      a.bind(done);
+      a.mov(Tag(A), kTBoolean);
+      break;
+    }
+    case OP_LEN: {
+      Label slow = a.newLabel(), done = a.newLabel();
+      a.cmp(Tag(B), kTString);
+      a.jne(slow);
+      a.mov(rax, Slot(B));
+      a.mov(eax, dword_ptr(rax, offsetof(String, len)));
+      a.cvtsi2sd(xmm0, rax);
+      a.movsd(Slot(A), xmm0);
+      a.mov(Tag(A), kTNumber);
+      a.jmp(done);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      LeaSlot(rdx, B);
+      CallHelper(jit_h_len);
+      a.bind(done);
+      break;
+    }
+    case OP_CONCAT:
+      SavePc(pc);
+      a.mov(rdi, kL);
+      a.mov(rsi, kBase);
+      a.mov(edx, A);
+      a.mov(ecx, B);
+      a.mov(r8d, C);
+      CallHelper(jit_h_concat);
+      break;
+    case OP_JMP:
+      a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+      break;
+    case OP_EQ:
+    case OP_LT:
+    case OP_LE: {
+      // Jump to the following JMP's target when (RK(B) op RK(C)) == A, else skip it.
+      Label slow = a.newLabel(), num = a.newLabel();
+      int target = TestJumpTarget(pc);
+      Label& yes = PcLabel(target);
+      Label& next = PcLabel(pc + 2);
+      bool want = A != 0;
+      bool kb_num = ISK(B) && KVal(B).is_number();
+      bool kc_num = ISK(C) && KVal(C).is_number();
+      if (op == OP_EQ) {
+        // Different tags: never equal (no metamethod applies).
+        a.movzx(eax, RKTag(B));
+        a.movzx(ecx, RKTag(C));
+        a.cmp(eax, ecx);
+        a.jne(want ? next : yes);
+        a.cmp(eax, kTNumber);
+        a.je(num);
+        a.cmp(eax, kTTable);
+        a.je(slow);
+        a.cmp(eax, kTUserdata);
+        a.je(slow);
+        a.cmp(eax, kTNil);
+        a.je(want ? yes : next);
+        a.cmp(eax, kTBoolean);
+        Label ptr_cmp = a.newLabel();
+        a.jne(ptr_cmp);
+        a.mov(eax, RKd(B));
+        a.cmp(eax, RKd(C));
+        a.je(want ? yes : next);
+        a.jmp(want ? next : yes);
+        a.bind(ptr_cmp);
+        a.mov(rax, RK(B));
+        a.cmp(rax, RK(C));
+        a.je(want ? yes : next);
+        a.jmp(want ? next : yes);
+        a.bind(num);
+        a.movsd(xmm0, RK(B));
+        a.ucomisd(xmm0, RK(C));
+        a.jp(want ? next : yes);  // NaN: not equal
+        a.je(want ? yes : next);
+        a.jmp(want ? next : yes);
+      } else {
+        if (ISK(B) && !kb_num) a.jmp(slow);
+        else if (!kb_num) { a.cmp(RKTag(B), kTNumber); a.jne(slow); }
+        if (ISK(C) && !kc_num) a.jmp(slow);
+        else if (!kc_num) { a.cmp(RKTag(C), kTNumber); a.jne(slow); }
+        // B < C  <=>  C > B (unordered gives CF=1: false); B <= C <=> C >= B.
+        a.movsd(xmm0, RK(C));
+        a.ucomisd(xmm0, RK(B));
+        if (op == OP_LT) {
+          if (want) a.ja(yes); else a.jbe(yes);
+        } else {
+          if (want) a.jae(yes); else a.jb(yes);
+        }
+        a.jmp(next);
+      }
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaRK(rsi, B);
+      LeaRK(rdx, C);
+      CallHelper(op == OP_EQ ? jit_h_eq : op == OP_LT ? jit_h_lt : jit_h_le);
+      a.test(eax, eax);
+      if (want) a.jnz(yes); else a.jz(yes);
+      a.jmp(next);
+      break;
+    }
+    case OP_TEST: {
+      int target = TestJumpTarget(pc);
+      // if not (R(A) <=> C) then pc++  : jump when truthiness == C
+      Label falsy = a.newLabel();
+      BranchIfFalsy(A, falsy);
+      if (C) a.jmp(PcLabel(target)); else a.jmp(PcLabel(pc + 2));
+      a.bind(falsy);
+      if (C) a.jmp(PcLabel(pc + 2)); else a.jmp(PcLabel(target));
+      break;
+    }
+    case OP_TESTSET: {
+      int target = TestJumpTarget(pc);
+      Label falsy = a.newLabel(), take = a.newLabel();
+      BranchIfFalsy(B, falsy);
+      if (C) a.jmp(take); else a.jmp(PcLabel(pc + 2));
+      a.bind(falsy);
+      if (C) a.jmp(PcLabel(pc + 2));
+      a.bind(take);
+      a.movups(xmm0, SlotX(B));
+      a.movups(SlotX(A), xmm0);
+      a.jmp(PcLabel(target));
+      break;
+    }
+    case OP_CALL: {
+      Label done = a.newLabel();
+      if (B != 0) {
+        LeaSlot(rax, A + B);
+        a.mov(qword_ptr(kL, offsetof(State, top)), rax);
+      }
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      a.mov(edx, C - 1);
+      CallHelper(jit_h_call);
+      a.test(rax, rax);
+      a.jz(done);
+      // Compiled callee: a native call, so its return address is in this code.
+      a.mov(rdi, kL);
+      a.mov(rsi, qword_ptr(kL, offsetof(State, ci)));
+      a.xor_(edx, edx);
+      a.call(rax);
+      a.bind(done);
+      if (C != 0) SetTopToCiTop();
+      break;
+    }
+    case OP_TAILCALL: {
+      Label done = a.newLabel();
+      if (B != 0) {
+        LeaSlot(rax, A + B);
+        a.mov(qword_ptr(kL, offsetof(State, top)), rax);
+      }
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      CallHelper(jit_h_tailcall);
+      a.test(rax, rax);
+      a.jz(done);
+      // The callee's frame replaced ours (same CallInfo): leave and jump, so the
+      // callee returns straight to our caller.
+      a.mov(r8, rax);
+      a.mov(rdi, kL);
+      a.mov(rsi, kCi);
+      a.xor_(edx, edx);
+      EmitEpilogue();
+      a.jmp(r8);
+      RestoreBodyState();
+      a.bind(done);
+      break;
+    }
+    case OP_RETURN: {
+      if (B != 0) {
+        LeaSlot(rax, A + B - 1);
+        a.mov(qword_ptr(kL, offsetof(State, top)), rax);
+      }
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      a.mov(rdx, kBase);
+      CallHelper(jit_h_return);
+      EmitEpilogue();
+      a.ret();
+      RestoreBodyState();
+      break;
+    }
+    case OP_FORLOOP: {
+      Label neg = a.newLabel(), cont = a.newLabel(), exit = a.newLabel();
+      a.movsd(xmm0, Slot(A));
+      a.addsd(xmm0, Slot(A + 2));
+      a.movsd(xmm1, Slot(A + 1));
+      a.movsd(xmm2, Slot(A + 2));
+      a.xorpd(xmm3, xmm3);
+      a.ucomisd(xmm2, xmm3);
+      a.jbe(neg);
+      a.ucomisd(xmm1, xmm0);  // continue while idx <= limit
+      a.jb(exit);
+      a.jmp(cont);
+      a.bind(neg);
+      a.ucomisd(xmm0, xmm1);  // continue while limit <= idx
+      a.jb(exit);
+      a.bind(cont);
+      a.movsd(Slot(A), xmm0);
+      a.movsd(Slot(A + 3), xmm0);
+      a.mov(Tag(A + 3), kTNumber);
+      a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+      a.bind(exit);
+      break;
+    }
+    case OP_FORPREP: {
+      Label slow = a.newLabel(), ok = a.newLabel();
+      a.cmp(Tag(A), kTNumber);
+      a.jne(slow);
+      a.cmp(Tag(A + 1), kTNumber);
+      a.jne(slow);
+      a.cmp(Tag(A + 2), kTNumber);
+      a.je(ok);
+      a.bind(slow);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      CallHelper(jit_h_forprep);
+      a.bind(ok);
+      a.movsd(xmm0, Slot(A));
+      a.subsd(xmm0, Slot(A + 2));
+      a.movsd(Slot(A), xmm0);
+      a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+      break;
+    }
+    case OP_TFORLOOP: {
+      int target = TestJumpTarget(pc);
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      a.mov(edx, C);
+      CallHelper(jit_h_tforloop);
+      a.test(eax, eax);
+      a.jnz(PcLabel(target));
+      a.jmp(PcLabel(pc + 2));
+      break;
+    }
+    case OP_SETLIST: {
+      int c = C;
+      if (c == 0) {
+        c = static_cast<int>(p_->code[static_cast<size_t>(pc) + 1]);
+        *skip = 1;
+      }
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      a.mov(edx, B);
+      a.mov(ecx, c);
+      CallHelper(jit_h_setlist);
+      if (*skip) a.jmp(PcLabel(pc + 2));
+      break;
+    }
+    case OP_CLOSE:
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      CallHelper(jit_h_close);
+      break;
+    case OP_CLOSURE: {
+      const Proto* child = p_->p[static_cast<size_t>(GETARG_Bx(i))];
+      SavePc(pc);
+      a.mov(rdi, kL);
+      a.mov(rsi, kCl);
+      a.mov(rdx, kBase);
+      LeaSlot(rcx, A);
+      a.mov(r8d, GETARG_Bx(i));
+      a.mov(r9, imm(reinterpret_cast<uint64_t>(p_->code.data() + pc + 1)));
+      CallHelper(jit_h_closure);
+      *skip = child->nups;
+      if (*skip) a.jmp(PcLabel(pc + 1 + child->nups));
+      break;
+    }
+    case OP_VARARG:
+      SavePc(pc);
+      a.mov(rdi, kL);
+      LeaSlot(rsi, A);
+      a.mov(edx, B);
+      CallHelper(jit_h_vararg);
+      break;
+    default:
+      *error = std::string("unsupported opcode ") + kOpNames[op];
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool compile_proto(const Proto* p, bool frame_pointers, CompileOutput* out, std::string* error) {
+  Compiler c(p, frame_pointers, out);
+  return c.Run(error);
+}
+
+}  // namespace jit
+}  // namespace jitvm

@@ -1,0 +1,28 @@
+// Baseline compiler: one Lua 5.1 prototype to x86-64 machine code with asmjit.
+// Runs on the compiler thread; reads only immutable parts of the Proto.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <string>
+#include <vector>
+
+#include "debuginfo/code_event.h"
+#include "value.h"
+
+namespace jitvm {
+namespace jit {
+
+struct CompileOutput {
+  asmjit::CodeHolder code;
+  std::vector<asmjit::Label> pc_labels;  // one per bytecode pc
+  jitscope::FrameDescription frame;      // rows keyed by code offsets
+  std::vector<jitscope::LineEntry> lines;
+  asmjit::Label entry;
+};
+
+// Returns false with *error set when the prototype cannot be compiled.
+bool compile_proto(const Proto* p, bool frame_pointers, CompileOutput* out, std::string* error);
+
+}  // namespace jit
+}  // namespace jitvm
