@@ -8,6 +8,7 @@
 // never leave the runtime library (vm_pcall and the jitvm main catch them).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -128,12 +129,16 @@ void open_os(State* L);
 void open_io(State* L);
 void open_bit(State* L);
 void open_all_libs(State* L);
+void open_vmtest(State* L);  // only with --test-builtins
 
 // ---- Compiler (compiler.cc / lexer.cc / parser.cc) -----------------------------------
 // Compiles a chunk. On a syntax error returns null and sets *err to the message
 // ("file.lua:LINE: message near 'token'"). `chunkname` follows Lua's convention
 // ("@path", "=name" or the source text itself).
 Proto* compile_chunk(State* L, const char* src, size_t len, const char* chunkname, std::string* err);
+// As compile_chunk, reading the source piece by piece while parsing (load(f)).
+Proto* compile_chunk_reader(State* L, const std::function<bool(std::string*)>& reader, const char* chunkname,
+                            std::string* err);
 // Loads a chunk as a function (a Lua closure with the globals as environment).
 // Returns 0 and pushes the function, or pushes the error message and returns 3.
 int load_buffer(State* L, const char* src, size_t len, const char* chunkname);

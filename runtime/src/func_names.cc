@@ -86,7 +86,7 @@ void name_children(Proto* parent, const std::string& chunk, std::set<std::string
 void assign_function_names(Proto* main) {
   std::string chunk = chunk_base(main->source);
   std::set<std::string> used;
-  main->name = "main@" + chunk;
+  main->name = "main@" + chunk + ":0";
   used.insert(main->name);
   name_children(main, chunk, &used);
 }

@@ -24,8 +24,24 @@ static_assert(sizeof(kTokenNames) / sizeof(kTokenNames[0]) == TK_EOS - kFirstRes
 
 }  // namespace
 
+thread_local ChunkReader* tls_chunk_reader = nullptr;
+
+int Lexer::refill() {
+  if (!reader_) return kEoz;
+  if (!(*reader_)(&piece_) || piece_.empty()) {
+    reader_ = nullptr;
+    return kEoz;
+  }
+  src_ = piece_.data();
+  len_ = piece_.size();
+  pos_ = 0;
+  return static_cast<unsigned char>(src_[pos_++]);
+}
+
 Lexer::Lexer(State* L, const char* src, size_t len, String* source, int syntax_depth)
     : L(L), source(source), syntax_depth(syntax_depth), src_(src), len_(len) {
+  reader_ = tls_chunk_reader;
+  tls_chunk_reader = nullptr;
   for (int i = 0; i < kNumReserved; i++) {
     String* s = new_fixed_string(L, kTokenNames[i]);
     s->reserved = static_cast<uint8_t>(i + 1);

@@ -2,6 +2,8 @@
 // numerals, and the exact wording of lexical and syntax error messages.
 #pragma once
 
+#include <functional>
+
 #include <cstddef>
 #include <string>
 
@@ -35,6 +37,13 @@ struct TokenInfo {
   String* str = nullptr;   // TK_NAME, TK_STRING
 };
 
+// Supplies the next piece of source; returns false (or an empty piece) at the end.
+// load(f) parses while it reads, as Lua 5.1's lua_load does, so a syntax error
+// stops reading early.
+using ChunkReader = std::function<bool(std::string* piece)>;
+// Set by compile_chunk_reader for the Lexer it constructs.
+extern thread_local ChunkReader* tls_chunk_reader;
+
 class Lexer {
  public:
   // `syntax_depth` is the nesting count the syntax levels start from (Lua's
@@ -63,7 +72,8 @@ class Lexer {
 
  private:
   int llex(TokenInfo* info);
-  void advance() { current_ = pos_ < len_ ? static_cast<unsigned char>(src_[pos_++]) : kEoz; }
+  void advance() { current_ = pos_ < len_ ? static_cast<unsigned char>(src_[pos_++]) : refill(); }
+  int refill();
   void save(int c) { buff_.push_back(static_cast<char>(c)); }
   void save_and_advance() { save(current_); advance(); }
   bool check_next(const char* set);
@@ -81,6 +91,8 @@ class Lexer {
   size_t pos_ = 0;
   int current_ = kEoz;
   std::string buff_;  // text of the token being (or last) read, for messages
+  ChunkReader* reader_ = nullptr;  // more source on demand (load with a function)
+  std::string piece_;
 };
 
 }  // namespace jitvm

@@ -305,19 +305,47 @@ int base_loadstring(State* L) {
 int base_load(State* L) {
   String* name = opt_string(L, 2, nullptr);
   check_type(L, 1, kTFunction);
-  std::string buf;
-  for (;;) {
+  Value reader_fn = arg(L, 1);
+  std::string reader_error;
+  bool reader_failed = false;
+  auto reader = [&](std::string* piece) -> bool {
+    if (reader_failed) return false;
     Value* func = L->top;
-    func[0] = arg(L, 1);
+    func[0] = reader_fn;
     L->top = func + 1;
-    vm_call(L, func, 1);
+    // Protected: an error in the reader ends the load with (nil, message).
+    if (vm_pcall(L, func, 1, nullptr) != 0) {
+      L->top = func;
+      reader_failed = true;
+      String* msg = to_string_coerce(L, *func);
+      reader_error = msg ? msg->str() : "error in reader function";
+      return false;
+    }
     L->top = func;
-    if (func->is_nil()) break;
-    if (!func->is_string()) error(L, "reader function must return a string");
-    if (func->as_string()->len == 0) break;
-    buf.append(func->as_string()->data, func->as_string()->len);
+    if (func->is_nil()) return false;
+    if (!func->is_string()) {
+      reader_failed = true;
+      reader_error = "reader function must return a string";
+      return false;
+    }
+    piece->assign(func->as_string()->data, func->as_string()->len);
+    return true;
+  };
+  std::string err;
+  Proto* p = compile_chunk_reader(L, reader, name ? name->data : "=(load)", &err);
+  if (reader_failed) {
+    push_nil(L);
+    push_string(L, reader_error);
+    return 2;
   }
-  return load_aux(L, load_buffer(L, buf.data(), buf.size(), name ? name->data : "=(load)"));
+  if (!p) {
+    push_nil(L);
+    push_string(L, err);
+    return 2;
+  }
+  assign_function_names(p);
+  push(L, Value::function(new_lua_closure(L, p, L->globals.as_table())));
+  return 1;
 }
 
 int base_loadfile(State* L) {

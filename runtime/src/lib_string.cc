@@ -176,7 +176,24 @@ int push_captures(State* L, const PatternMatcher& m, bool whole, size_t s, size_
   return n;
 }
 
+// Under the fuzzer's instruction budget, pattern matching is metered too.
+class PatternBudgetScope {
+ public:
+  explicit PatternBudgetScope(State* L) : prev_(tls_pattern_budget) {
+    if (L->hook_budget >= 0) {
+      steps_ = static_cast<int64_t>(L->hook_budget) * 16;
+      tls_pattern_budget = &steps_;
+    }
+  }
+  ~PatternBudgetScope() { tls_pattern_budget = prev_; }
+
+ private:
+  int64_t* prev_;
+  int64_t steps_ = 0;
+};
+
 int str_find_aux(State* L, bool find) {
+  PatternBudgetScope budget(L);
   String* s = check_string(L, 1);
   String* p = check_string(L, 2);
   size_t ls = s->len;
@@ -229,6 +246,7 @@ int str_match(State* L) { return str_find_aux(L, false); }
 // The gmatch iterator: upvalues are the subject, the pattern and the offset
 // where the next search starts.
 int gmatch_aux(State* L) {
+  PatternBudgetScope budget(L);
   Closure* self = current_closure(L);
   String* s = self->cupvals[0].as_string();
   String* p = self->cupvals[1].as_string();
@@ -331,6 +349,7 @@ void add_value(State* L, std::string* b, const PatternMatcher& m, size_t s, size
 }
 
 int str_gsub(State* L) {
+  PatternBudgetScope budget(L);
   String* src = check_string(L, 1);
   String* p = check_string(L, 2);
   int tr = arg(L, 3).tt;

@@ -171,7 +171,11 @@ const char* PatternMatcher::match_capture(const char* s, int l) {
   return nullptr;
 }
 
+thread_local int64_t* tls_pattern_budget = nullptr;
+
 const char* PatternMatcher::match(const char* s, const char* p) {
+  if (__builtin_expect(tls_pattern_budget != nullptr, 0) && --*tls_pattern_budget < 0)
+    throw PatternError{"pattern budget exhausted"};
   struct DepthGuard {
     int& d;
     explicit DepthGuard(int& depth) : d(depth) {

@@ -35,6 +35,11 @@ struct CaptureSpan {
   size_t len;
 };
 
+// When not null, every matching step consumes one unit; at zero the match fails
+// with PatternError("pattern budget exhausted"). The fuzzer sets it (through the
+// VM's instruction budget) because backtracking patterns can take exponential time.
+extern thread_local int64_t* tls_pattern_budget;
+
 class PatternMatcher {
  public:
   // `pattern` is used up to its first NUL (or pattern_len), as Lua 5.1 does.

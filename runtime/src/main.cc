@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "dump.h"
+#include "jit/gdb_jit_listener.h"
 #include "jit/jit.h"
 #include "vm_internal.h"
 
@@ -35,6 +36,10 @@ const char kUsage[] =
     "  --jit-cache-size=BYTES\n"
     "                     code cache capacity (default 64 MiB); cold code is evicted when full\n"
     "  --jit-stats        print compile counts, time and code sizes at exit\n"
+    "  --jit-debug=mini|full|none\n"
+    "                     debug info registered for gdb/lldb (GDB JIT interface): symbols and\n"
+    "                     CFI (mini, default), plus DWARF lines (full), or nothing\n"
+    "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier)\n"
     "  -v, --version      print the version\n"
     "  -h, --help         print this help\n";
 
@@ -149,6 +154,8 @@ namespace {
 int real_main(int argc, char** argv) {
   std::vector<const char*> exprs;
   jit::JitOptions jit_options;
+  bool test_builtins = false;
+  jit::DebugInfoMode debug_mode = jit::DebugInfoMode::kMini;
   bool dump = false;
   int script = 0;
   bool read_stdin = false;
@@ -183,6 +190,17 @@ int real_main(int argc, char** argv) {
       }
     } else if (strcmp(a, "--jit-stats") == 0) {
       jit_options.stats = true;
+    } else if (strncmp(a, "--jit-debug=", 12) == 0) {
+      const char* m = a + 12;
+      if (strcmp(m, "mini") == 0) debug_mode = jit::DebugInfoMode::kMini;
+      else if (strcmp(m, "full") == 0) debug_mode = jit::DebugInfoMode::kFull;
+      else if (strcmp(m, "none") == 0) debug_mode = jit::DebugInfoMode::kNone;
+      else {
+        fprintf(stderr, "jitvm: invalid value in '%s' (expected mini, full or none)\n", a);
+        return 2;
+      }
+    } else if (strcmp(a, "--test-builtins") == 0) {
+      test_builtins = true;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(kUsage, stdout);
       return 0;
@@ -229,6 +247,7 @@ int real_main(int argc, char** argv) {
       if (lo && size > 2 * kStackMargin) L->c_stack_limit = reinterpret_cast<uintptr_t>(lo) + kStackMargin;
     }
   }
+  std::unique_ptr<jit::GdbJitListener> gdb_listener;  // outlives the JIT (it hears the final frees)
   std::unique_ptr<jit::Jit> jit;
   if (jit_options.enabled && !dump) {
     std::string err;
@@ -237,6 +256,10 @@ int real_main(int argc, char** argv) {
       fprintf(stderr, "jitvm: JIT disabled: %s\n", err.c_str());
     } else {
       L->g->jit = jit.get();
+      if (debug_mode != jit::DebugInfoMode::kNone) {
+        gdb_listener = std::make_unique<jit::GdbJitListener>(debug_mode, jit->cache());
+        jit->AddListener(gdb_listener.get());
+      }
     }
   }
   if (script && !read_stdin) {
@@ -245,6 +268,7 @@ int real_main(int argc, char** argv) {
     L->g->script_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   }
   open_all_libs(L);
+  if (test_builtins) open_vmtest(L);
 
   // The global `arg`: script at 0, its arguments at 1.., interpreter and options below 0.
   {
@@ -288,7 +312,18 @@ int real_main(int argc, char** argv) {
   }
   fflush(stdout);
   if (jit) {
-    if (jit_options.stats) jit->PrintStats(stderr);
+    if (jit_options.stats) {
+      jit->PrintStats(stderr);
+      if (gdb_listener) {
+        jit::DebugInfoStats d = gdb_listener->stats();
+        fprintf(stderr,
+                "jit: debug info: %llu entries for %llu functions; %llu bytes unpacked, %llu packed, %llu compressed; "
+                "%llu packs, %llu compressions\n",
+                (unsigned long long)d.entries, (unsigned long long)d.functions, (unsigned long long)d.unpacked_bytes,
+                (unsigned long long)d.packed_bytes, (unsigned long long)d.compressed_bytes, (unsigned long long)d.packs,
+                (unsigned long long)d.compressions);
+      }
+    }
     L->g->jit = nullptr;
     jit.reset();
   }

@@ -1001,4 +1001,18 @@ Proto* compile_chunk(State* L, const char* src, size_t len, const char* chunknam
   return nullptr;
 }
 
+Proto* compile_chunk_reader(State* L, const std::function<bool(std::string*)>& reader, const char* chunkname,
+                            std::string* err) {
+  ChunkReader r = reader;
+  tls_chunk_reader = &r;
+  // The reader runs Lua code while prototypes are half built and unrooted:
+  // no collection until the parse is over.
+  bool was_running = L->g->gc_running;
+  L->g->gc_running = true;
+  Proto* p = compile_chunk(L, "", 0, chunkname, err);
+  L->g->gc_running = was_running;
+  tls_chunk_reader = nullptr;
+  return p;
+}
+
 }  // namespace jitvm

@@ -378,6 +378,10 @@ int precall(State* L, Value* func, int nresults) {
       }
       if (htab) *L->top++ = Value::table(htab);
     }
+    if (__builtin_expect(L->hook_budget >= 0, 0)) {
+      // Function entries pay too: a native may call a loop-free Lua function millions of times.
+      if (L->hook_budget-- == 0) runerror(L, "instruction budget exhausted");
+    }
     CallInfo* ci = next_ci(L);
     ci->func = func;
     L->base = ci->base = base;

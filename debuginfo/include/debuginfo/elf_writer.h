@@ -1,0 +1,95 @@
+// Writes the ELF symbol files that describe JIT code to debuggers, unwinders and
+// perf ("mini debug info"), and reads them back to prove them right.
+//
+// The writers are hand-written rather than built on libelf or an LLVM-style
+// object writer: they run in-process on the JIT's compiler thread for every
+// compiled function (as ART's and LuaJIT's do), so each call computes offsets
+// arithmetically and appends into one vector with no other allocation.
+//
+// Layout of a mini file (ELF64 little-endian, ET_DYN, no program headers):
+//   [0] null  [1] .text (NOBITS, spans all codes)  [2] .symtab  [3] .strtab
+//   [4] .debug_frame (one CIE, one FDE per code)  full mode: .debug_abbrev,
+//   .debug_info, .debug_line, .debug_str  then .shstrtab.
+// Several codes in one file ("packing") share the CIE; symbols and FDEs are
+// sorted by address.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "debuginfo/code_event.h"
+
+namespace jitscope {
+
+// A whole ELF file; empty when the input cannot be described (see
+// ValidateCodeInfo) or compression failed.
+using ElfImage = std::vector<uint8_t>;
+
+inline constexpr uint16_t kElfMachineX86_64 = 62;  // EM_X86_64
+
+struct ElfWriterOptions {
+  // Only x86-64 frame rows exist today; the field keeps AArch64 possible.
+  uint16_t machine = kElfMachineX86_64;
+  // Adds .debug_info/.debug_abbrev/.debug_line/.debug_str (one compile unit per
+  // distinct CodeInfo::source). Ignored by WriteCompressedDebugInfo.
+  bool full = false;
+  // DW_AT_comp_dir of full-mode compile units: where gdb resolves relative
+  // source names. Empty = the process's working directory.
+  std::string comp_dir;
+  // liblzma preset for WriteCompressedDebugInfo (0..9).
+  uint32_t xz_preset = 9;
+};
+
+// Checks one code against what the writers require (frame rows sorted and
+// first at offset 0, offsets representable, a name). `error` names the code.
+bool ValidateCodeInfo(const CodeInfo& code, const ElfWriterOptions& opts, std::string* error);
+
+// One mini (or, with opts.full, full) ELF file for all `codes`.
+ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts);
+
+// ART's compressed form: the mini file (.symtab + .debug_frame) xz-compressed
+// in independent 16 KiB LZMA2 blocks into .gnu_debugdata of an outer file that
+// holds only .text (NOBITS) so a reader knows the range without decompressing.
+ElfImage WriteCompressedDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts);
+
+// The unwinding data of perf's jitdump JIT_CODE_UNWINDING_INFO record:
+// .eh_frame (CIE "zR", pcrel|sdata4 FDE pointers, zero terminator) followed by
+// .eh_frame_hdr (version 1 with a binary search table). perf inject --jit puts
+// these bytes at AlignUp(code_size, 8) after the code and maps them with it.
+struct EhFrameImage {
+  std::vector<uint8_t> bytes;     // empty on failure
+  uint64_t eh_frame_address = 0;  // where bytes[0] is assumed to live
+  uint64_t unwinding_size = 0;    // record field: all of `bytes`
+  uint64_t eh_frame_hdr_size = 0; // record field: the trailing .eh_frame_hdr
+  uint64_t mapped_size = 0;       // record field: bytes mapped after the code
+};
+
+// The code lives at `load_address` (usually code.address); the unwind data is
+// assumed at load_address + AlignUp(code.size, 8), perf's placement.
+EhFrameImage WriteEhFrameWithHdr(const CodeInfo& code, uint64_t load_address,
+                                 uint16_t machine = kElfMachineX86_64);
+// The same with the unwind data at an arbitrary address within 2 GiB of the
+// code (e.g. a copy handed to __register_frame).
+EhFrameImage WriteEhFrameWithHdrAt(const CodeInfo& code, uint64_t load_address,
+                                   uint64_t eh_frame_address, uint16_t machine = kElfMachineX86_64);
+
+// A synthetic ELF laid out as perf inject's jitted-PID-N.so: .text NOBITS at
+// load_address, .eh_frame and .eh_frame_hdr at their addresses, the symbol.
+// For tools that only read files (llvm-dwarfdump --eh-frame, libdw).
+ElfImage WrapEhFrameInElf(const CodeInfo& code, uint64_t load_address, const EhFrameImage& eh,
+                          uint16_t machine = kElfMachineX86_64);
+
+// The writer's own reader (libelf + libdw; link libdw to call these). Checks
+// the ELF structure, every symbol, and the CFI at EVERY code offset against the
+// FrameRow covering it (CFA register and offset, each saved register); in full
+// mode also the line table and subprograms; a .gnu_debugdata file is
+// decompressed and its inner file verified.
+bool VerifyMiniDebugInfo(const std::vector<uint8_t>& bytes, const std::vector<const CodeInfo*>& codes,
+                         std::string* error);
+// Checks an EhFrameImage (wrapped with WrapEhFrameInElf, read through
+// .eh_frame_hdr by libdw) the same way.
+bool VerifyEhFrameWithHdr(const EhFrameImage& eh, const CodeInfo& code, uint64_t load_address,
+                          std::string* error);
+
+}  // namespace jitscope

@@ -1,0 +1,355 @@
+// The ELF container of mini debug info, its compressed form and perf's
+// .eh_frame + .eh_frame_hdr. See elf_writer.h for why this is hand-written.
+#include "debuginfo/elf_writer.h"
+
+#include <elf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "byte_writer.h"
+#include "debuginfo/result.h"
+#include "dwarf_cfi.h"
+#include "dwarf_info.h"
+#include "xz_compress.h"
+
+namespace jitscope {
+
+namespace {
+
+// Every section this file may hold; the names are written to .shstrtab once.
+constexpr size_t kMaxSections = 12;
+// Section alignments: .text as the code cache aligns functions; 8 for the
+// tables of 8-byte fields.
+constexpr uint64_t kTextAlignment = 16;
+constexpr uint64_t kTableAlignment = 8;
+// Bytes a code adds to a mini file besides its name: a symbol and a typical
+// FDE (header plus a prologue/epilogue program); only sizes the reservation.
+constexpr size_t kEstimatedBytesPerCode = sizeof(Elf64_Sym) + 96;
+constexpr size_t kEstimatedFixedBytes = 512;
+
+// Builds the file in one vector: header first, section contents appended as
+// they are produced, then .shstrtab and the section header table.
+class ElfBuilder {
+ public:
+  ElfBuilder(ElfImage* out, uint16_t machine, size_t reserve) : out_(out), w_(out), machine_(machine) {
+    out_->clear();
+    out_->reserve(reserve);
+    out_->resize(sizeof(Elf64_Ehdr));
+    sections_[0] = Elf64_Shdr{};
+    names_[0] = "";
+    count_ = 1;
+  }
+
+  ByteWriter& writer() { return w_; }
+
+  uint32_t AddNobits(const char* name, uint64_t flags, uint64_t address, uint64_t size, uint64_t align) {
+    uint32_t index = New(name, SHT_NOBITS, flags, align, 0);
+    sections_[index].sh_addr = address;
+    sections_[index].sh_offset = out_->size();
+    sections_[index].sh_size = size;
+    return index;
+  }
+
+  // Contents follow until End().
+  uint32_t Begin(const char* name, uint32_t type, uint64_t flags, uint64_t align, uint64_t entsize,
+                 uint64_t address = 0) {
+    uint32_t index = New(name, type, flags, align, entsize);
+    w_.PadTo(align);
+    sections_[index].sh_addr = address;
+    sections_[index].sh_offset = out_->size();
+    return index;
+  }
+  void End(uint32_t index) { sections_[index].sh_size = out_->size() - sections_[index].sh_offset; }
+
+  uint32_t AddBytes(const char* name, uint32_t type, uint64_t align, const std::vector<uint8_t>& bytes) {
+    uint32_t index = Begin(name, type, /*flags=*/0, align, /*entsize=*/0);
+    w_.Raw(bytes.data(), bytes.size());
+    End(index);
+    return index;
+  }
+
+  void Link(uint32_t index, uint32_t link, uint32_t info) {
+    sections_[index].sh_link = link;
+    sections_[index].sh_info = info;
+  }
+
+  uint64_t Offset(uint32_t index) const { return sections_[index].sh_offset; }
+
+  void Finish() {
+    uint32_t shstrtab = New(".shstrtab", SHT_STRTAB, 0, 1, 0);
+    sections_[shstrtab].sh_offset = out_->size();
+    w_.U8(0);
+    for (uint32_t i = 1; i < count_; i++) {
+      sections_[i].sh_name = static_cast<uint32_t>(out_->size() - sections_[shstrtab].sh_offset);
+      w_.CString(names_[i]);
+    }
+    End(shstrtab);
+
+    w_.PadTo(kTableAlignment);
+    uint64_t shoff = out_->size();
+    w_.Raw(sections_, sizeof(Elf64_Shdr) * count_);
+
+    Elf64_Ehdr ehdr = {};
+    std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
+    ehdr.e_ident[EI_CLASS] = ELFCLASS64;
+    ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+    ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+    ehdr.e_ident[EI_OSABI] = ELFOSABI_NONE;
+    ehdr.e_type = ET_DYN;
+    ehdr.e_machine = machine_;
+    ehdr.e_version = EV_CURRENT;
+    ehdr.e_shoff = shoff;
+    ehdr.e_ehsize = sizeof(Elf64_Ehdr);
+    ehdr.e_phentsize = sizeof(Elf64_Phdr);
+    ehdr.e_shentsize = sizeof(Elf64_Shdr);
+    ehdr.e_shnum = static_cast<uint16_t>(count_);
+    ehdr.e_shstrndx = static_cast<uint16_t>(shstrtab);
+    std::memcpy(out_->data(), &ehdr, sizeof(ehdr));
+  }
+
+ private:
+  uint32_t New(const char* name, uint32_t type, uint64_t flags, uint64_t align, uint64_t entsize) {
+    uint32_t index = count_++;
+    Elf64_Shdr& s = sections_[index];
+    s = Elf64_Shdr{};
+    s.sh_type = type;
+    s.sh_flags = flags;
+    s.sh_addralign = align;
+    s.sh_entsize = entsize;
+    names_[index] = name;
+    return index;
+  }
+
+  ElfImage* out_;
+  ByteWriter w_;
+  uint16_t machine_;
+  Elf64_Shdr sections_[kMaxSections];
+  const char* names_[kMaxSections];
+  uint32_t count_ = 0;
+};
+
+std::vector<const CodeInfo*> SortedByAddress(const std::vector<const CodeInfo*>& codes) {
+  std::vector<const CodeInfo*> sorted(codes);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const CodeInfo* a, const CodeInfo* b) { return a->address < b->address; });
+  return sorted;
+}
+
+bool ValidateAll(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
+  if (codes.empty()) return false;
+  std::string error;
+  for (const CodeInfo* code : codes)
+    if (code == nullptr || !ValidateCodeInfo(*code, opts, &error)) return false;
+  return true;
+}
+
+void TextRange(const std::vector<const CodeInfo*>& sorted, uint64_t* low, uint64_t* high) {
+  *low = sorted.front()->address;
+  *high = *low;
+  for (const CodeInfo* code : sorted) *high = std::max(*high, code->address + code->size);
+}
+
+std::string WorkingDirectory() {
+  char buffer[4096];
+  if (getcwd(buffer, sizeof(buffer)) == nullptr) return "/";
+  return buffer;
+}
+
+uint64_t AlignUp(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
+
+// Pointer encodings of .eh_frame_hdr.
+constexpr uint8_t kEhPePcrelSdata4 = 0x1b;
+constexpr uint8_t kEhPeUdata4 = 0x03;
+constexpr uint8_t kEhPeDatarelSdata4 = 0x3b;
+constexpr uint8_t kEhFrameHdrVersion = 1;
+// perf inject --jit puts the unwind data at the next 8-byte boundary after the code.
+constexpr uint64_t kPerfUnwindAlignment = 8;
+
+}  // namespace
+
+bool ValidateCodeInfo(const CodeInfo& code, const ElfWriterOptions& opts, std::string* error) {
+  // Runs for every compiled function: messages are only built on failure.
+  auto what = [&code] { return "code '" + code.name + "' at " + HexAddress(code.address); };
+  const CfiArch* arch = CfiArchFor(opts.machine);
+  if (arch == nullptr) {
+    *error = "no CFI support for ELF machine " + std::to_string(opts.machine);
+    return false;
+  }
+  if (code.name.empty()) {
+    *error = "code at " + HexAddress(code.address) + " has no name";
+    return false;
+  }
+  if (code.address + code.size < code.address) {
+    *error = what() + ": size wraps around";
+    return false;
+  }
+  if (!ValidateFrameDescription(*arch, code.frame, code.size, error)) {
+    *error = what() + ": " + *error;
+    return false;
+  }
+  return true;
+}
+
+ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
+  ElfImage image;
+  if (!ValidateAll(codes, opts)) return image;
+  const CfiArch& arch = *CfiArchFor(opts.machine);
+  std::vector<const CodeInfo*> sorted = SortedByAddress(codes);
+  uint64_t low, high;
+  TextRange(sorted, &low, &high);
+
+  size_t reserve = kEstimatedFixedBytes;
+  for (const CodeInfo* code : sorted) reserve += kEstimatedBytesPerCode + code->name.size() + 1;
+  ElfBuilder elf(&image, opts.machine, reserve);
+  ByteWriter& w = elf.writer();
+
+  uint32_t text = elf.AddNobits(".text", SHF_ALLOC | SHF_EXECINSTR, low, high - low, kTextAlignment);
+
+  // All symbols are global, so the locals end (sh_info) right after the null symbol.
+  uint32_t symtab = elf.Begin(".symtab", SHT_SYMTAB, 0, kTableAlignment, sizeof(Elf64_Sym));
+  Elf64_Sym symbol = {};
+  w.Raw(&symbol, sizeof(symbol));
+  uint32_t name_offset = 1;
+  for (const CodeInfo* code : sorted) {
+    symbol.st_name = name_offset;
+    symbol.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    symbol.st_other = STV_DEFAULT;
+    symbol.st_shndx = static_cast<uint16_t>(text);
+    symbol.st_value = code->address;
+    symbol.st_size = code->size;
+    w.Raw(&symbol, sizeof(symbol));
+    name_offset += static_cast<uint32_t>(code->name.size() + 1);
+  }
+  elf.End(symtab);
+
+  uint32_t strtab = elf.Begin(".strtab", SHT_STRTAB, 0, 1, 0);
+  w.U8(0);
+  for (const CodeInfo* code : sorted) w.CString(code->name);
+  elf.End(strtab);
+  elf.Link(symtab, strtab, /*info=*/1);
+
+  uint32_t frame = elf.Begin(".debug_frame", SHT_PROGBITS, 0, kTableAlignment, 0);
+  size_t frame_start = elf.Offset(frame);
+  size_t cie = WriteDebugFrameCie(w, arch) - frame_start;
+  for (const CodeInfo* code : sorted)
+    if (!code->frame.rows.empty())
+      WriteDebugFrameFde(w, arch, static_cast<uint32_t>(cie), code->address, code->size, code->frame);
+  elf.End(frame);
+
+  if (opts.full) {
+    DwarfInfoSections dwarf;
+    WriteDwarfInfo(sorted, opts.comp_dir.empty() ? WorkingDirectory() : opts.comp_dir, &dwarf);
+    elf.AddBytes(".debug_abbrev", SHT_PROGBITS, 1, dwarf.abbrev);
+    elf.AddBytes(".debug_info", SHT_PROGBITS, 1, dwarf.info);
+    elf.AddBytes(".debug_line", SHT_PROGBITS, 1, dwarf.line);
+    elf.AddBytes(".debug_str", SHT_PROGBITS, 1, dwarf.str);
+  }
+  elf.Finish();
+  return image;
+}
+
+ElfImage WriteCompressedDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
+  ElfWriterOptions inner_opts = opts;
+  inner_opts.full = false;
+  ElfImage inner = WriteMiniDebugInfo(codes, inner_opts);
+  ElfImage image;
+  if (inner.empty()) return image;
+  std::vector<uint8_t> xz;
+  std::string error;
+  if (!XzCompress(inner.data(), inner.size(), kXzBlockSize, opts.xz_preset, &xz, &error)) return image;
+
+  uint64_t low, high;
+  TextRange(SortedByAddress(codes), &low, &high);
+  ElfBuilder elf(&image, opts.machine, kEstimatedFixedBytes + xz.size());
+  elf.AddNobits(".text", SHF_ALLOC | SHF_EXECINSTR, low, high - low, kTextAlignment);
+  elf.AddBytes(".gnu_debugdata", SHT_PROGBITS, 1, xz);
+  elf.Finish();
+  return image;
+}
+
+EhFrameImage WriteEhFrameWithHdr(const CodeInfo& code, uint64_t load_address, uint16_t machine) {
+  return WriteEhFrameWithHdrAt(code, load_address, load_address + AlignUp(code.size, kPerfUnwindAlignment),
+                               machine);
+}
+
+EhFrameImage WriteEhFrameWithHdrAt(const CodeInfo& code, uint64_t load_address, uint64_t eh_frame_address,
+                                   uint16_t machine) {
+  EhFrameImage eh;
+  ElfWriterOptions opts;
+  opts.machine = machine;
+  std::string error;
+  if (!ValidateCodeInfo(code, opts, &error)) return eh;
+  const CfiArch& arch = *CfiArchFor(machine);
+  eh.eh_frame_address = eh_frame_address;
+
+  ByteWriter w(&eh.bytes);
+  eh.bytes.reserve(kEstimatedFixedBytes);
+  size_t cie = WriteEhFrameCie(w, arch);
+  size_t fde = 0;
+  bool has_fde = !code.frame.rows.empty();
+  if (has_fde && !WriteEhFrameFde(w, arch, cie, eh_frame_address, load_address, code.size, code.frame, &fde)) {
+    eh.bytes.clear();
+    return eh;
+  }
+  w.U32(0);  // terminator: __register_frame and other walkers stop here
+
+  // .eh_frame_hdr: pointers relative to its own start (datarel) or to the field (pcrel).
+  size_t hdr = w.size();
+  uint64_t hdr_address = eh_frame_address + hdr;
+  w.U8(kEhFrameHdrVersion);
+  w.U8(kEhPePcrelSdata4);
+  w.U8(kEhPeUdata4);
+  w.U8(kEhPeDatarelSdata4);
+  w.S32(-static_cast<int32_t>(w.size()));  // back to byte 0: .eh_frame
+  w.U32(has_fde ? 1 : 0);
+  if (has_fde) {
+    int64_t initial = static_cast<int64_t>(load_address - hdr_address);
+    if (initial < INT32_MIN || initial > INT32_MAX) {
+      eh.bytes.clear();
+      return eh;
+    }
+    w.S32(static_cast<int32_t>(initial));
+    w.S32(static_cast<int32_t>(static_cast<int64_t>(fde) - static_cast<int64_t>(hdr)));
+  }
+  eh.unwinding_size = eh.bytes.size();
+  eh.eh_frame_hdr_size = eh.bytes.size() - hdr;
+  eh.mapped_size = eh.unwinding_size;
+  return eh;
+}
+
+ElfImage WrapEhFrameInElf(const CodeInfo& code, uint64_t load_address, const EhFrameImage& eh, uint16_t machine) {
+  ElfImage image;
+  if (eh.bytes.empty()) return image;
+  ElfBuilder elf(&image, machine, kEstimatedFixedBytes + eh.bytes.size() + code.name.size());
+  ByteWriter& w = elf.writer();
+  uint32_t text = elf.AddNobits(".text", SHF_ALLOC | SHF_EXECINSTR, load_address, code.size, kTextAlignment);
+  uint64_t table_size = eh.unwinding_size - eh.eh_frame_hdr_size;
+  uint32_t frame = elf.Begin(".eh_frame", SHT_PROGBITS, SHF_ALLOC, kTableAlignment, 0, eh.eh_frame_address);
+  w.Raw(eh.bytes.data(), table_size);
+  elf.End(frame);
+  uint32_t hdr = elf.Begin(".eh_frame_hdr", SHT_PROGBITS, SHF_ALLOC, 4, 0, eh.eh_frame_address + table_size);
+  w.Raw(eh.bytes.data() + table_size, eh.eh_frame_hdr_size);
+  elf.End(hdr);
+
+  uint32_t symtab = elf.Begin(".symtab", SHT_SYMTAB, 0, kTableAlignment, sizeof(Elf64_Sym));
+  Elf64_Sym symbol = {};
+  w.Raw(&symbol, sizeof(symbol));
+  symbol.st_name = 1;
+  symbol.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+  symbol.st_shndx = static_cast<uint16_t>(text);
+  symbol.st_value = load_address;
+  symbol.st_size = code.size;
+  w.Raw(&symbol, sizeof(symbol));
+  elf.End(symtab);
+  uint32_t strtab = elf.Begin(".strtab", SHT_STRTAB, 0, 1, 0);
+  w.U8(0);
+  w.CString(code.name);
+  elf.End(strtab);
+  elf.Link(symtab, strtab, /*info=*/1);
+  elf.Finish();
+  return image;
+}
+
+}  // namespace jitscope

@@ -1,0 +1,134 @@
+// `vmtest`: builtins for tests (jitvm --test-builtins). They let outside tools
+// meet the VM in a known state: the VM's own view of its Lua stack (ground
+// truth for debuggers and unwinders), forced collections, code flushes and crashes.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "jit/jit.h"
+#include "vm_internal.h"
+
+namespace jitvm {
+
+namespace {
+
+const char* tier_name(const CallInfo* ci) {
+  switch (ci->tier) {
+    case 1: return "baseline";
+    case 2: return "osr";
+    default: return "interp";
+  }
+}
+
+std::string frame_name(const CallInfo* ci) {
+  const Proto* p = ci->func->as_closure()->proto;
+  if (ci->jit) return static_cast<const jit::JitCode*>(ci->jit)->info.name;
+  return p->name;
+}
+
+// Writes the file atomically (temp + rename) so a reader never sees half of it.
+bool write_atomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) {
+      close(fd);
+      unlink(tmp.c_str());
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  fsync(fd);
+  close(fd);
+  return rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int vmtest_stop_here(State* L) {
+  std::string out;
+  for (CallInfo* ci = L->ci; ci > L->base_ci; ci--) {
+    if (!ci_is_lua(ci)) continue;
+    out += frame_name(ci) + " " + tier_name(ci) + "\n";
+  }
+  const char* path = getenv("JITVM_GROUND_TRUTH");
+  fflush(stdout);
+  if (path && *path) {
+    if (!write_atomically(path, out)) error(L, "vmtest.stop_here: cannot write '%s'", path);
+  } else {
+    fputs(out.c_str(), stderr);
+    fflush(stderr);
+  }
+  raise(SIGSTOP);
+  return 0;
+}
+
+int vmtest_gc(State* L) {
+  gc_collect(L);
+  return 0;
+}
+
+int vmtest_flush_jit(State* L) {
+  if (L->g->jit) L->g->jit->FlushAll();
+  return 0;
+}
+
+int vmtest_tier(State* L) {
+  // The tier of the calling Lua function ("interp", "baseline" or "osr").
+  CallInfo* ci = L->ci - 1;
+  push_string(L, ci > L->base_ci && ci_is_lua(ci) ? tier_name(ci) : "interp");
+  return 1;
+}
+
+// Native recursion until the guard page below the stack faults (SIGSEGV).
+__attribute__((noinline)) int recurse_deep(volatile int* depth, int n) {
+  volatile char pad[256];
+  pad[0] = static_cast<char>(n);
+  *depth = *depth + 1;
+  if (n > 0) return recurse_deep(depth, n + 1) + pad[0];
+  return pad[0];
+}
+
+int vmtest_crash(State* L) {
+  static const char* const kKinds[] = {"segv", "abort", "ill", "fpe", "stack-overflow", "jit-segv", nullptr};
+  int kind = check_option(L, 1, nullptr, kKinds);
+  fflush(stdout);
+  switch (kind) {
+    case 0:
+    case 5: {  // jit-segv from an interpreted caller faults here instead
+      volatile int* volatile p = nullptr;
+      *p = 1;
+      break;
+    }
+    case 1: abort();
+    case 2: __builtin_trap();
+    case 3: {
+      volatile int zero = 0;
+      volatile int r = 1 / zero;
+      (void)r;
+      break;
+    }
+    case 4: {
+      volatile int depth = 0;
+      recurse_deep(&depth, 1);
+      break;
+    }
+  }
+  return 0;
+}
+
+const NativeReg kVmtest[] = {
+    {"stop_here", vmtest_stop_here}, {"gc", vmtest_gc},       {"flush_jit", vmtest_flush_jit},
+    {"crash", vmtest_crash},         {"tier", vmtest_tier},   {nullptr, nullptr},
+};
+
+}  // namespace
+
+void open_vmtest(State* L) { register_lib(L, "vmtest", kVmtest); }
+
+}  // namespace jitvm
