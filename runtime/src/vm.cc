@@ -518,6 +518,14 @@ reentry:
       }                                                                               \
     }                                                                                 \
   } while (0)
+// The jump of a test (the JMP after EQ/LT/LE/TEST/TESTSET) is taken here; a
+// backward one closes a repeat-until loop and pays the budget like any back edge.
+#define COND_JUMP()                 \
+  do {                              \
+    int off_ = GETARG_sBx(*pc);     \
+    pc += off_;                     \
+    if (off_ < 0) BUDGET();         \
+  } while (0)
 #define BUDGET()                                         \
   do {                                                   \
     if (__builtin_expect(L->hook_budget >= 0, 0)) {      \
@@ -736,7 +744,7 @@ L_EQ: {
   } else {
     eq = raw_equal(*rb, *rc);
   }
-  if (eq == (GETARG_A(i) != 0)) pc += GETARG_sBx(*pc);
+  if (eq == (GETARG_A(i) != 0)) COND_JUMP();
   pc++;
   DISPATCH();
 }
@@ -750,7 +758,7 @@ L_LT: {
     SAVEPC();
     r = vm_less_than(L, *rb, *rc);
   }
-  if (r == (GETARG_A(i) != 0)) pc += GETARG_sBx(*pc);
+  if (r == (GETARG_A(i) != 0)) COND_JUMP();
   pc++;
   DISPATCH();
 }
@@ -764,19 +772,19 @@ L_LE: {
     SAVEPC();
     r = less_equal(L, *rb, *rc);
   }
-  if (r == (GETARG_A(i) != 0)) pc += GETARG_sBx(*pc);
+  if (r == (GETARG_A(i) != 0)) COND_JUMP();
   pc++;
   DISPATCH();
 }
 L_TEST:
-  if (RA(i)->is_falsy() != (GETARG_C(i) != 0)) pc += GETARG_sBx(*pc);
+  if (RA(i)->is_falsy() != (GETARG_C(i) != 0)) COND_JUMP();
   pc++;
   DISPATCH();
 L_TESTSET: {
   Value* rb = RB(i);
   if (rb->is_falsy() != (GETARG_C(i) != 0)) {
     *RA(i) = *rb;
-    pc += GETARG_sBx(*pc);
+    COND_JUMP();
   }
   pc++;
   DISPATCH();

@@ -29,7 +29,8 @@ for f in fuzz_compile fuzz_run; do
           -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 "$seeds" 2>&1 | tail -25); then
     status=1
   fi
-  if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
+  if compgen -G "$work/crash-*" >/dev/null || compgen -G "$work/leak-*" >/dev/null ||
+     compgen -G "$work/timeout-*" >/dev/null || compgen -G "$work/oom-*" >/dev/null; then
     echo "FAIL: $f found failing inputs (kept in $out/artifacts):"; ls "$work"; status=1
     mkdir -p "$out/artifacts"; cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$out/artifacts"/ 2>/dev/null || true
   fi

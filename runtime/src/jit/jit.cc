@@ -132,7 +132,7 @@ int Jit::CompileOne(Proto* p) {
   auto t0 = std::chrono::steady_clock::now();
   CompileOutput out;
   std::string error;
-  if (!compile_proto(p, options_.frame_pointers, &out, &error)) {
+  if (!compile_proto(p, options_.frame_pointers, L_->g->tm_names[TM_INDEX], &out, &error)) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.failed++;
     return 1;

@@ -31,7 +31,8 @@ constexpr int kTagOff = offsetof(Value, tt);
 
 class Compiler {
  public:
-  Compiler(const Proto* p, bool fp, CompileOutput* out) : p_(p), fp_(fp), out_(out) {}
+  Compiler(const Proto* p, bool fp, String* index_name, CompileOutput* out)
+      : p_(p), fp_(fp), index_name_(index_name), out_(out) {}
 
   bool Run(std::string* error) {
     Environment env = Environment::host();
@@ -236,6 +237,52 @@ class Compiler {
     a.je(miss);
   }
 
+  // Like ProbeString, but tells a definite absence (`absent`: no hash part, an
+  // empty first slot, or the key present with a nil value) from a collision
+  // it cannot resolve (`unknown`). Only a definite absence may go on to __index.
+  void ProbeStringDefinitive(const Gp& tab, String* key, const Label& absent, const Label& unknown) {
+    Assembler& a = *a_;
+    Label other = a.newLabel();
+    a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
+    a.test(rdx, rdx);
+    a.jz(absent);
+    a.mov(ecx, imm(key->hash));
+    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
+    a.shl(rcx, 5);
+    a.add(rdx, rcx);
+    a.mov(rcx, imm(reinterpret_cast<uint64_t>(key)));
+    a.cmp(qword_ptr(rdx, offsetof(Node, key)), rcx);
+    a.jne(other);
+    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
+    a.jne(unknown);
+    a.add(rdx, offsetof(Node, val));
+    a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+    a.je(absent);
+    Label hit = a.newLabel();
+    a.jmp(hit);
+    a.bind(other);
+    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTNil);
+    a.je(absent);
+    a.jmp(unknown);
+    a.bind(hit);
+  }
+
+  // After a miss of constant string `key` in the table at r8: if the table has
+  // a metatable whose __index is a table holding a non-nil `key`, leaves the
+  // value's address in rdx; else jumps to `miss`. One level covers the common
+  // class pattern (methods in the class table) without a runtime call.
+  void ProbeIndexChain(String* key, const Label& miss) {
+    Assembler& a = *a_;
+    a.mov(r9, qword_ptr(r8, offsetof(Table, metatable)));
+    a.test(r9, r9);
+    a.jz(miss);
+    ProbeString(r9, index_name_, miss);
+    a.cmp(byte_ptr(rdx, kTagOff), kTTable);
+    a.jne(miss);
+    a.mov(r8, qword_ptr(rdx, offsetof(Value, gc)));
+    ProbeString(r8, key, miss);
+  }
+
   // Array-part address of integer key at RK(x) in table `tab` into rdx, or jump to miss.
   void ArraySlot(const Gp& tab, int x, const Label& miss) {
     Assembler& a = *a_;
@@ -280,6 +327,7 @@ class Compiler {
 
   const Proto* p_;
   bool fp_;
+  String* index_name_;
   CompileOutput* out_;
   std::unique_ptr<Assembler> a_;
   jitscope::FrameRow state_;
@@ -353,7 +401,13 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.jne(slow);
       a.mov(r8, Slot(B));
       if (ISK(C) && KVal(C).is_string()) {
-        ProbeString(r8, KVal(C).as_string(), slow);
+        Label chain = a.newLabel(), hit = a.newLabel();
+        ProbeStringDefinitive(r8, KVal(C).as_string(), chain, slow);
+        a.jmp(hit);
+        a.bind(chain);
+        a.mov(r8, Slot(B));
+        ProbeIndexChain(KVal(C).as_string(), slow);
+        a.bind(hit);
       } else {
         ArraySlot(r8, C, slow);
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
@@ -416,7 +470,13 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.cmp(Tag(B), kTTable);
         a.jne(slow);
         a.mov(r8, Slot(B));
-        ProbeString(r8, KVal(C).as_string(), slow);
+        Label chain = a.newLabel(), hit = a.newLabel();
+        ProbeStringDefinitive(r8, KVal(C).as_string(), chain, slow);
+        a.jmp(hit);
+        a.bind(chain);
+        a.mov(r8, Slot(B));
+        ProbeIndexChain(KVal(C).as_string(), slow);
+        a.bind(hit);
         a.movups(xmm0, xmmword_ptr(rdx));
         a.movups(SlotX(A), xmm0);
         a.jmp(done);
@@ -806,8 +866,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
 
 }  // namespace
 
-bool compile_proto(const Proto* p, bool frame_pointers, CompileOutput* out, std::string* error) {
-  Compiler c(p, frame_pointers, out);
+bool compile_proto(const Proto* p, bool frame_pointers, String* index_name, CompileOutput* out, std::string* error) {
+  Compiler c(p, frame_pointers, index_name, out);
   return c.Run(error);
 }
 

@@ -22,7 +22,9 @@ struct CompileOutput {
 };
 
 // Returns false with *error set when the prototype cannot be compiled.
-bool compile_proto(const Proto* p, bool frame_pointers, CompileOutput* out, std::string* error);
+// `index_name` is the VM's interned "__index" string (used by the inline
+// one-level metatable lookup of method calls and field reads).
+bool compile_proto(const Proto* p, bool frame_pointers, String* index_name, CompileOutput* out, std::string* error);
 
 }  // namespace jit
 }  // namespace jitvm
