@@ -300,6 +300,23 @@ void vm_forprep(State* L, Value* ra) {
   ra[2] = Value::number(v);
 }
 
+void move_tailcall_frame(State* L) {
+  CallInfo* nci = L->ci;
+  CallInfo* oci = nci - 1;
+  Value* func = oci->func;
+  Value* pfunc = nci->func;
+  if (L->open_upval && L->open_upval->v >= oci->base) close_upvals(L, oci->base);
+  L->base = oci->base = func + (nci->base - pfunc);
+  int aux;
+  for (aux = 0; pfunc + aux < L->top; aux++) func[aux] = pfunc[aux];
+  oci->top = L->top = func + aux;
+  oci->savedpc = nci->savedpc;
+  oci->tailcalls++;
+  oci->jit = nci->jit;
+  oci->tier = nci->tier;
+  L->ci--;
+}
+
 void check_c_stack(State* L) {
   char here;
   if (__builtin_expect(reinterpret_cast<uintptr_t>(&here) < L->c_stack_limit, 0)) runerror(L, "stack overflow");
@@ -825,19 +842,7 @@ L_TAILCALL: {
     DISPATCH();
   }
   if (pr == kPrecallLua) {
-    // Move the new frame down over the current one.
-    CallInfo* nci = L->ci;
-    CallInfo* oci = nci - 1;
-    Value* func = oci->func;
-    Value* pfunc = nci->func;
-    if (L->open_upval && L->open_upval->v >= oci->base) close_upvals(L, oci->base);
-    L->base = oci->base = func + (nci->base - pfunc);
-    int aux;
-    for (aux = 0; pfunc + aux < L->top; aux++) func[aux] = pfunc[aux];
-    oci->top = L->top = func + aux;
-    oci->savedpc = nci->savedpc;
-    oci->tailcalls++;
-    L->ci--;
+    move_tailcall_frame(L);
     goto reentry;
   }
   // A native ran: its results are at ra and the RETURN that always follows
@@ -873,13 +878,7 @@ L_FORLOOP: {
 L_FORPREP: {
   Value* ra = RA(i);
   SAVEPC();
-  double v;
-  if (!tonum(ra, &v)) runerror(L, "'for' initial value must be a number");
-  ra[0] = Value::number(v);
-  if (!tonum(ra + 1, &v)) runerror(L, "'for' limit must be a number");
-  ra[1] = Value::number(v);
-  if (!tonum(ra + 2, &v)) runerror(L, "'for' step must be a number");
-  ra[2] = Value::number(v);
+  vm_forprep(L, ra);
   ra[0].n -= ra[2].n;
   pc += GETARG_sBx(i);
   DISPATCH();

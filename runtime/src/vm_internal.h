@@ -48,6 +48,8 @@ void vm_concat(State* L, int total, Value* last);
 void vm_objlen(State* L, Value* ra, const Value* rb);
 bool vm_less_equal(State* L, const Value& l, const Value& r);
 void vm_forprep(State* L, Value* ra);
+// Tail call: moves the frame just pushed (L->ci) down over its caller's.
+void move_tailcall_frame(State* L);
 // Raises "stack overflow" when the native stack is nearly exhausted.
 void check_c_stack(State* L);
 // Names compiled code will carry: "fname@chunk:line" (func_names.cc).

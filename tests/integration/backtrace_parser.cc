@@ -31,10 +31,8 @@ std::vector<DebuggerFrame> ParseGdbBacktrace(const std::string& output) {
     if (!std::regex_search(line, match, kFrame)) continue;
     DebuggerFrame frame;
     frame.index = std::stoi(match[1]);
-    if (frame.index != static_cast<int>(frames.size())) {
-      if (!frames.empty()) break;  // a second backtrace
-      continue;
-    }
+    if (frame.index == 0) frames.clear();  // a later backtrace replaces an earlier one
+    if (frame.index != static_cast<int>(frames.size())) continue;
     frame.function = match[2];
     frame.text = line;
     ParseLocation(line, &frame);
@@ -64,10 +62,8 @@ std::vector<DebuggerFrame> ParseLldbBacktrace(const std::string& output) {
     if (!std::regex_search(line, match, kFrame)) continue;
     DebuggerFrame frame;
     frame.index = std::stoi(match[1]);
-    if (frame.index != static_cast<int>(frames.size())) {
-      if (!frames.empty()) break;
-      continue;
-    }
+    if (frame.index == 0) frames.clear();
+    if (frame.index != static_cast<int>(frames.size())) continue;
     std::string rest = match[2];
     size_t end = std::string::npos;
     for (const char* separator : {" + ", " at "}) end = std::min(end, rest.find(separator));

@@ -16,8 +16,9 @@ struct DebuggerFrame {
 };
 
 // gdb: "#6  0x00007fffa400041e in fib@fib.lua:7 ()" and "#0  fib () at fib.lua:8".
-// Only the first backtrace in `output` is read (it stops at the first gap
-// in frame numbers). Print it with `set width 0` so lines do not wrap.
+// When `output` holds several backtraces (or a stop location printed as
+// frame #0 before one), the last one wins: every "#0" starts afresh. Print
+// it with `set width 0` so lines do not wrap.
 std::vector<DebuggerFrame> ParseGdbBacktrace(const std::string& output);
 
 // `thread apply all bt`: one backtrace per "Thread N (...)" block.
@@ -25,6 +26,7 @@ std::vector<std::vector<DebuggerFrame>> ParseGdbThreadBacktraces(const std::stri
 
 // lldb: "frame #5: 0x00007fffa400041e JIT(0x7fffb68ef290)`fib@fib.lua:7 + 542"
 // and "frame #2: 0x0000555555586680 jitvm`f(int) at lib_vmtest.cc:67:8".
+// lldb prints frame #0 when a process stops: the last backtrace wins.
 std::vector<DebuggerFrame> ParseLldbBacktrace(const std::string& output);
 
 // Functions of the frames that are JIT code by their name's shape

@@ -99,20 +99,8 @@ void* jit_h_tailcall(State* L, Value* func) {
   switch (precall(L, func, kMultRet)) {
     case kPrecallJit: {
       // Move the callee's frame down over ours, as the interpreter does.
-      CallInfo* nci = L->ci;
-      CallInfo* oci = nci - 1;
-      Value* f = oci->func;
-      Value* pfunc = nci->func;
-      if (L->open_upval && L->open_upval->v >= oci->base) close_upvals(L, oci->base);
-      L->base = oci->base = f + (nci->base - pfunc);
-      int aux;
-      for (aux = 0; pfunc + aux < L->top; aux++) f[aux] = pfunc[aux];
-      oci->top = L->top = f + aux;
-      oci->savedpc = nci->savedpc;
-      oci->tailcalls++;
-      oci->jit = nci->jit;
-      oci->tier = nci->tier;
-      L->ci--;
+      move_tailcall_frame(L);
+      CallInfo* oci = L->ci;
       return reinterpret_cast<void*>(static_cast<JitCode*>(oci->jit)->entry);
     }
     case kPrecallLua:
