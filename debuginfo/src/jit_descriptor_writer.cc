@@ -1,3 +1,4 @@
+#include <new>
 #include "debuginfo/jit_descriptor_writer.h"
 
 #include <time.h>
@@ -37,7 +38,23 @@ uint64_t MonotonicNanos() {
 JitDescriptorWriter::JitDescriptorWriter(jit_descriptor* descriptor, void (**notify)(void))
     : descriptor_(descriptor), notify_(notify) {}
 
+void JitDescriptorWriter::SetChunkAllocator(ChunkAllocator alloc, void* ctx) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  chunk_alloc_ = alloc;
+  chunk_alloc_ctx_ = ctx;
+}
+
 jit_code_entry* JitDescriptorWriter::AllocateEntry() {
+  if (free_entries_.empty() && chunk_alloc_) {
+    void* mem = chunk_alloc_(chunk_alloc_ctx_, sizeof(jit_code_entry) * kEntriesPerChunk);
+    if (mem) {
+      auto* chunk = new (mem) jit_code_entry[kEntriesPerChunk]();
+      for (size_t i = kEntriesPerChunk; i-- > 0;) {
+        chunk[i].seqlock = 1;  // W2: odd = invalid until linked
+        free_entries_.push_back(&chunk[i]);
+      }
+    }
+  }
   if (free_entries_.empty()) {
     auto chunk = std::make_unique<jit_code_entry[]>(kEntriesPerChunk);
     // Fill in reverse so entries are handed out in address order.

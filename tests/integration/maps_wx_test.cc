@@ -97,21 +97,38 @@ TEST_P(MapsWx, EveryRegisteredFunctionLiesInTheExecutableCodeView) {
 
 // Issue 5: "Entries and symbol files live in the JIT data region", a
 // mapping that is never executable.
-TEST_P(MapsWx, SymbolFilesLiveInTheJitDataRegion) {
-  for (const JitEntry& entry : entries_) {
-    const Mapping* mapping = FindMapping(maps_, entry.symfile_addr, entry.symfile_size);
-    ASSERT_NE(mapping, nullptr) << "symfile at " << Hex(entry.symfile_addr) << " is not inside one mapping";
-    EXPECT_EQ(mapping->name, kDataMapping) << "symfile at " << Hex(entry.symfile_addr) << ": " << mapping->line;
-    EXPECT_FALSE(mapping->executable()) << mapping->line;
+// Every [addr, addr + size) of `ranges` not inside one mapping named kDataMapping,
+// as text for a message (at most a few, then a count).
+std::string OutsideJitData(const std::vector<Mapping>& maps, const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+                           const std::string& what) {
+  constexpr size_t kShown = 3;
+  std::string text;
+  size_t outside = 0;
+  for (const auto& [addr, size] : ranges) {
+    const Mapping* mapping = FindMapping(maps, addr, size);
+    if (mapping != nullptr && mapping->name == kDataMapping && !mapping->executable()) continue;
+    if (++outside <= kShown) {
+      text += what + " at " + Hex(addr) + " (" + std::to_string(size) + " bytes) is in: " +
+              (mapping != nullptr ? mapping->line : "(no single mapping)") + "\n";
+    }
   }
+  if (outside == 0) return "";
+  return std::to_string(outside) + " of " + std::to_string(ranges.size()) + " outside " + kDataMapping + ":\n" + text;
+}
+
+// Issue 5: "Entries and symbol files live in the JIT data region" (the
+// "jit-data" memfd, never executable).
+TEST_P(MapsWx, SymbolFilesLiveInTheJitDataRegion) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const JitEntry& entry : entries_) ranges.emplace_back(entry.symfile_addr, entry.symfile_size);
+  EXPECT_EQ(OutsideJitData(maps_, ranges, "symfile"), "") << FormatMaps(maps_);
 }
 
 TEST_P(MapsWx, DescriptorEntriesLiveInTheJitDataRegion) {
-  for (const JitEntry& entry : entries_) {
-    const Mapping* mapping = FindMapping(maps_, entry.address, /*size=*/48);
-    ASSERT_NE(mapping, nullptr) << "entry at " << Hex(entry.address) << " is not inside one mapping";
-    EXPECT_EQ(mapping->name, kDataMapping) << "jit_code_entry at " << Hex(entry.address) << ": " << mapping->line;
-  }
+  constexpr uint64_t kEntrySize = 48;  // the Android2 jit_code_entry
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const JitEntry& entry : entries_) ranges.emplace_back(entry.address, kEntrySize);
+  EXPECT_EQ(OutsideJitData(maps_, ranges, "jit_code_entry"), "") << FormatMaps(maps_);
 }
 
 INSTANTIATE_TEST_SUITE_P(CacheSizes, MapsWx,

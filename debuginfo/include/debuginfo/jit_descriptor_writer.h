@@ -28,6 +28,11 @@ class JitDescriptorWriter {
   // False (and no change) if the entry is not currently registered.
   bool Unregister(jit_code_entry* entry);
 
+  // Where new chunks of entries come from (e.g. a JIT's data region). The
+  // memory must stay mapped and unused by anything else for the writer's life
+  // (W1: entries are never freed). Null (default) = the heap.
+  using ChunkAllocator = void* (*)(void* ctx, size_t bytes);
+  void SetChunkAllocator(ChunkAllocator alloc, void* ctx);
   size_t live_count() const;
   size_t free_count() const;
 
@@ -58,6 +63,8 @@ class JitDescriptorWriter {
   mutable std::mutex mutex_;
   // W1: entries live in chunks that are only released with the writer.
   std::vector<std::unique_ptr<jit_code_entry[]>> chunks_;
+  ChunkAllocator chunk_alloc_ = nullptr;
+  void* chunk_alloc_ctx_ = nullptr;
   std::vector<jit_code_entry*> free_entries_;
   std::unordered_set<jit_code_entry*> live_entries_;
 };

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "jit/code_cache.h"
 
 #include <fcntl.h>
@@ -51,7 +52,10 @@ std::unique_ptr<CodeCache> CodeCache::Create(size_t capacity, std::string* error
   }
   size_t page = PageSize();
   capacity = RoundUp(capacity < kMinCapacity ? kMinCapacity : capacity, page);
-  size_t data_capacity = RoundUp(capacity / kDataCapacityDivisor, page);
+  // Debug info needs room even when the code cache is tiny (eviction tests):
+  // at least 1 MiB, so symbol files and entries stay in the region.
+  constexpr size_t kMinDataCapacity = size_t{1} << 20;
+  size_t data_capacity = RoundUp(std::max(capacity / kDataCapacityDivisor, kMinDataCapacity), page);
 
   Cleanup c;
   c.fd = memfd_create(kCodeMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -85,11 +89,16 @@ std::unique_ptr<CodeCache> CodeCache::Create(size_t capacity, std::string* error
     return nullptr;
   }
   c.sizes[1] = capacity;
-  c.maps[1] = mmap(nullptr, capacity, PROT_READ | PROT_EXEC, MAP_SHARED, c.fd, 0);
+  // The RX view is a *private* mapping of the same file: it sees every write
+  // made through the shared RW view (pages are shared with the page cache until
+  // written), and a debugger can still insert software breakpoints through
+  // ptrace (the kernel refuses forced writes to shared read-only mappings, but
+  // copies a private page on write). See Publish() for the page a debugger copied.
+  c.maps[1] = mmap(nullptr, capacity, PROT_READ | PROT_EXEC, MAP_PRIVATE, c.fd, 0);
   if (c.maps[1] == MAP_FAILED) {
     int err = errno;
     SetError(error,
-             "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_EXEC, MAP_SHARED) of the " +
+             "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_EXEC, MAP_PRIVATE) of the " +
                  kCodeMemfdName + " RX view",
              err);
     return nullptr;
@@ -176,6 +185,23 @@ bool CodeCache::Free(const uint8_t* rx, size_t size) {
   totals_.code_bytes_freed += rounded;
   totals_.code_frees++;
   return true;
+}
+
+bool CodeCache::Publish(const uint8_t* rx, size_t size) {
+  uintptr_t addr = reinterpret_cast<uintptr_t>(rx);
+  if (!Contains(addr) || size == 0 || addr + size > rx_begin_ + capacity_) return false;
+  const uint8_t* rw = rw_begin_ + (addr - rx_begin_);
+  if (std::memcmp(rx, rw, size) == 0) return true;
+  // A debugger wrote a breakpoint into one of these pages, so the kernel gave
+  // the RX view a private copy that no longer follows the file. Map the file's
+  // pages again over it (atomic for threads running there; the debugger's
+  // breakpoints in these pages are lost).
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t lo = addr & ~(page - 1);
+  uintptr_t hi = (addr + size + page - 1) & ~(page - 1);
+  void* m = mmap(reinterpret_cast<void*>(lo), hi - lo, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, code_fd_,
+                 static_cast<off_t>(lo - rx_begin_));
+  return m != MAP_FAILED && std::memcmp(rx, rw, size) == 0;
 }
 
 uint8_t* CodeCache::Writable(const uint8_t* rx) const {

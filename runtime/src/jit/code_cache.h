@@ -82,6 +82,9 @@ class CodeCache {
 
   // The RW alias of an RX address in the cache (or nullptr if outside it).
   uint8_t* Writable(const uint8_t* rx) const;
+  // After writing code through Writable(): makes sure the RX view shows it
+  // (re-maps pages a debugger copied on write). False if it cannot.
+  bool Publish(const uint8_t* rx, size_t size);
   // The RX alias of an RW address in the cache (or nullptr if outside it).
   const uint8_t* Executable(const uint8_t* rw) const;
 

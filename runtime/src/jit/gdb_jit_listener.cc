@@ -9,12 +9,21 @@
 namespace jitvm {
 namespace jit {
 
-GdbJitListener::GdbJitListener(DebugInfoMode mode, CodeCache* cache) : mode_(mode), cache_(cache) {}
+GdbJitListener::GdbJitListener(DebugInfoMode mode, CodeCache* cache) : mode_(mode), cache_(cache) {
+  // Entries live in the JIT data region too. The region outlives every entry
+  // in practice (the VM exits with it), and it is never unmapped while mapped
+  // entries could be read.
+  if (cache_) {
+    jitscope::GlobalJitDescriptorWriter().SetChunkAllocator(
+        [](void* ctx, size_t bytes) -> void* { return static_cast<CodeCache*>(ctx)->AllocateData(bytes); }, cache_);
+  }
+}
 
 GdbJitListener::~GdbJitListener() {
   std::lock_guard<std::mutex> lock(mu_);
   // The JIT (and its data region) may be gone already: unlink, but leave the
-  // region's memory alone.
+  // region's memory alone, and take new entries from the heap from now on.
+  jitscope::GlobalJitDescriptorWriter().SetChunkAllocator(nullptr, nullptr);
   cache_ = nullptr;
   for (Group* g : std::set<Group*>(groups_)) {
     g->in_data_region = false;

@@ -144,6 +144,12 @@ int Jit::CompileOne(Proto* p) {
   if (!rx) return 2;
   out.code.relocateToBase(reinterpret_cast<uint64_t>(rx));
   out.code.copyFlattenedData(cache_->Writable(rx), size, asmjit::CopySectionFlags::kPadSectionBuffer);
+  if (!cache_->Publish(rx, size)) {
+    cache_->Free(rx, size);
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.failed++;
+    return 1;
+  }
   auto* code = new JitCode();
   code->proto = p;
   code->rx = rx;
