@@ -284,6 +284,7 @@ void gc_collect(State* L) {
   size_t t = g->total_bytes / 100 * static_cast<size_t>(g->gc_pause);
   g->gc_threshold = t > kMinThreshold ? t : kMinThreshold;
   g->gc_running = false;
+  if (g->jit) g->jit->AfterGc();
   run_finalizers(L, to_finalize, /*protect=*/false);
 }
 

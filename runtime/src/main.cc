@@ -39,6 +39,11 @@ const char kUsage[] =
     "  --jit-debug=mini|full|none\n"
     "                     debug info registered for gdb/lldb (GDB JIT interface): symbols and\n"
     "                     CFI (mini, default), plus DWARF lines (full), or nothing\n"
+    "  --jit-debug-pack=on|off\n"
+    "                     merge the debug info of each 64 KiB code range every 64 new functions (on)\n"
+    "  --jit-debug-compress=on|off|always\n"
+    "                     xz-compress packed groups after code GC except the newest (on), never,\n"
+    "                     or every packed group at once (always)\n"
     "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier)\n"
     "  -v, --version      print the version\n"
     "  -h, --help         print this help\n";
@@ -156,6 +161,7 @@ int real_main(int argc, char** argv) {
   jit::JitOptions jit_options;
   bool test_builtins = false;
   jit::DebugInfoMode debug_mode = jit::DebugInfoMode::kMini;
+  jitscope::JitDebugOptions debug_options;
   bool dump = false;
   int script = 0;
   bool read_stdin = false;
@@ -197,6 +203,17 @@ int real_main(int argc, char** argv) {
       else if (strcmp(m, "none") == 0) debug_mode = jit::DebugInfoMode::kNone;
       else {
         fprintf(stderr, "jitvm: invalid value in '%s' (expected mini, full or none)\n", a);
+        return 2;
+      }
+    } else if (strcmp(a, "--jit-debug-pack=on") == 0 || strcmp(a, "--jit-debug-pack=off") == 0) {
+      debug_options.pack = strcmp(a, "--jit-debug-pack=on") == 0;
+    } else if (strncmp(a, "--jit-debug-compress=", 21) == 0) {
+      const char* m = a + 21;
+      if (strcmp(m, "on") == 0) debug_options.compress = jitscope::CompressPolicy::kAfterFree;
+      else if (strcmp(m, "off") == 0) debug_options.compress = jitscope::CompressPolicy::kOff;
+      else if (strcmp(m, "always") == 0) debug_options.compress = jitscope::CompressPolicy::kAlways;
+      else {
+        fprintf(stderr, "jitvm: invalid value in '%s' (expected on, off or always)\n", a);
         return 2;
       }
     } else if (strcmp(a, "--test-builtins") == 0) {
@@ -257,7 +274,8 @@ int real_main(int argc, char** argv) {
     } else {
       L->g->jit = jit.get();
       if (debug_mode != jit::DebugInfoMode::kNone) {
-        gdb_listener = std::make_unique<jit::GdbJitListener>(debug_mode, jit->cache());
+        debug_options.full = debug_mode == jit::DebugInfoMode::kFull;
+        gdb_listener = std::make_unique<jit::GdbJitListener>(debug_options, jit->cache());
         jit->AddListener(gdb_listener.get());
       }
     }
@@ -315,13 +333,13 @@ int real_main(int argc, char** argv) {
     if (jit_options.stats) {
       jit->PrintStats(stderr);
       if (gdb_listener) {
-        jit::DebugInfoStats d = gdb_listener->stats();
+        jitscope::JitDebugStats d = gdb_listener->stats();
         fprintf(stderr,
                 "jit: debug info: %llu entries for %llu functions; %llu bytes unpacked, %llu packed, %llu compressed; "
-                "%llu packs, %llu compressions\n",
+                "%llu packs, %llu compressions, %.2f ms building\n",
                 (unsigned long long)d.entries, (unsigned long long)d.functions, (unsigned long long)d.unpacked_bytes,
                 (unsigned long long)d.packed_bytes, (unsigned long long)d.compressed_bytes, (unsigned long long)d.packs,
-                (unsigned long long)d.compressions);
+                (unsigned long long)d.compressions, static_cast<double>(d.build_ns) / 1e6);
       }
     }
     L->g->jit = nullptr;

@@ -15,6 +15,8 @@ class JitEventListener {
   virtual void OnCodeLoaded(const jitscope::CodeInfo& code) = 0;
   // `code` is the same description that was loaded; its memory is reused after this returns.
   virtual void OnCodeFreed(const jitscope::CodeInfo& code) = 0;
+  // A garbage collection that freed code has finished (a time to compact).
+  virtual void OnCodeGcDone() {}
 };
 
 }  // namespace jitvm

@@ -229,9 +229,19 @@ void Jit::Evict() {
 void Jit::OnProtoFree(Proto* p) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = installed_.find(p);
-  if (it != installed_.end()) FreeCode(it->second, /*evicted=*/false);
+  if (it != installed_.end()) {
+    FreeCode(it->second, /*evicted=*/false);
+    freed_in_gc_ = true;
+  }
   queue_.erase(std::remove(queue_.begin(), queue_.end(), p), queue_.end());
   blocked_.erase(std::remove(blocked_.begin(), blocked_.end(), p), blocked_.end());
+}
+
+void Jit::AfterGc() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!freed_in_gc_) return;
+  freed_in_gc_ = false;
+  for (JitEventListener* l : listeners_) l->OnCodeGcDone();
 }
 
 void Jit::FlushAll() {
@@ -240,6 +250,8 @@ void Jit::FlushAll() {
   for (auto& [p, code] : installed_)
     if (!OnStack(code)) all.push_back(code);
   for (JitCode* c : all) FreeCode(c, /*evicted=*/true);
+  if (!all.empty())
+    for (JitEventListener* l : listeners_) l->OnCodeGcDone();
 }
 
 std::vector<jitscope::CodeInfo> Jit::InstalledCode() {

@@ -84,6 +84,8 @@ class Jit {
   }
   // GC: a prototype is being freed; its code (never on a stack then) goes too.
   void OnProtoFree(Proto* p);
+  // GC: the sweep is over; if it freed code, listeners hear OnCodeGcDone.
+  void AfterGc();
   // Frees all code not on the VM's stack (vmtest.flush_jit).
   void FlushAll();
   void PrintStats(FILE* out);
@@ -119,6 +121,7 @@ class Jit {
   std::unordered_map<Proto*, JitCode*> installed_;
   std::unordered_map<std::string, Proto*> names_;
   JitStats stats_;
+  bool freed_in_gc_ = false;
 };
 
 // Interpreter side of the transitions (jit_runtime.cc).

@@ -1,0 +1,106 @@
+// Registration of JIT code with debuggers, with ART's packing and compression
+// policy, for any JIT: jitvm's runtime uses it through a code event listener,
+// other JITs through the C API in jitscope/jit_debug.h.
+//
+// Policy (ART's, our baseline): one mini-debug-info ELF per new function;
+// every `pack_every` new functions, all live functions whose code starts in the
+// same 2^range_bits (64 KiB) range are merged into one ELF (one CIE, all FDEs,
+// symbols of freed code dropped); after code is freed, packed groups are
+// rebuilt xz-compressed into .gnu_debugdata, except the group of the most
+// recently added code (kAlways: every packed group at once). Full-mode
+// entries (DWARF lines) are never packed. Replacement entries are linked
+// before the entries they replace are unlinked, so readers never see a gap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "debuginfo/code_event.h"
+#include "debuginfo/jit_descriptor_writer.h"
+
+namespace jitscope {
+
+enum class CompressPolicy : uint8_t { kOff, kAfterFree, kAlways };
+
+struct JitDebugOptions {
+  bool full = false;   // DWARF lines; such entries are never packed
+  bool pack = true;
+  CompressPolicy compress = CompressPolicy::kAfterFree;
+  int pack_every = 64;  // ART: pack after every 64 new entries
+  int range_bits = 16;  // 64 KiB code ranges
+  std::string comp_dir; // full mode: where relative source names resolve
+};
+
+struct JitDebugStats {
+  uint64_t entries = 0;        // registered now
+  uint64_t functions = 0;      // live functions covered
+  uint64_t unpacked_bytes = 0; // symfile bytes registered now, by kind
+  uint64_t packed_bytes = 0;
+  uint64_t compressed_bytes = 0;
+  uint64_t packs = 0;          // group rebuilds so far
+  uint64_t compressions = 0;
+  uint64_t build_ns = 0;       // time spent building ELF files
+};
+
+class JitDebugContext {
+ public:
+  // Symbol-file memory: `alloc` may return null (the heap is used then); it
+  // must stay mapped while registered. Both may be null (heap only).
+  using Alloc = uint8_t* (*)(void* ctx, size_t bytes);
+  using Free = void (*)(void* ctx, uint8_t* p, size_t bytes);
+
+  JitDebugContext(JitDescriptorWriter* writer, const JitDebugOptions& options, Alloc alloc = nullptr,
+                  Free free_fn = nullptr, void* alloc_ctx = nullptr);
+  ~JitDebugContext();  // unregisters everything
+  JitDebugContext(const JitDebugContext&) = delete;
+  JitDebugContext& operator=(const JitDebugContext&) = delete;
+
+  // Thread-safe. AddCode copies what it needs; RemoveCode takes the address
+  // AddCode was given. Both return false for invalid input (nothing changes).
+  bool AddCode(const CodeInfo& code);
+  bool RemoveCode(uint64_t address);
+  // Applies the compression policy now (e.g. after a code GC).
+  void CompressNow();
+  void SetOptions(const JitDebugOptions& options);
+  // Stops using the allocator (its memory is going away); registered files stay.
+  void DetachAllocator();
+  JitDebugStats stats();
+
+ private:
+  struct Group {
+    jit_code_entry* entry = nullptr;
+    uint8_t* symfile = nullptr;
+    size_t size = 0;
+    bool from_alloc = false;
+    enum Kind { kSingle, kPacked, kCompressed } kind = kSingle;
+    uint64_t range = 0;
+    std::set<uint64_t> codes;
+  };
+
+  Group* Register(std::vector<uint8_t> bytes, Group::Kind kind, uint64_t range,
+                  const std::vector<const CodeInfo*>& codes);
+  void Unregister(Group* g);
+  void PackRanges(const std::set<uint64_t>& ranges, bool compress);
+  void CompressLocked();
+
+  JitDescriptorWriter* writer_;
+  JitDebugOptions options_;
+  Alloc alloc_;
+  Free free_;
+  void* alloc_ctx_;
+  std::mutex mu_;
+  std::map<uint64_t, CodeInfo> live_;
+  std::map<uint64_t, Group*> covering_;
+  std::set<Group*> groups_;
+  int new_since_pack_ = 0;
+  bool freed_since_compress_ = false;
+  uint64_t last_range_ = 0;
+  JitDebugStats stats_;
+};
+
+}  // namespace jitscope

@@ -1,0 +1,193 @@
+#include "debuginfo/jit_debug_context.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "debuginfo/elf_writer.h"
+
+namespace jitscope {
+
+namespace {
+uint64_t now_ns() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+}  // namespace
+
+JitDebugContext::JitDebugContext(JitDescriptorWriter* writer, const JitDebugOptions& options, Alloc alloc,
+                                 Free free_fn, void* alloc_ctx)
+    : writer_(writer), options_(options), alloc_(alloc), free_(free_fn), alloc_ctx_(alloc_ctx) {}
+
+JitDebugContext::~JitDebugContext() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Group* g : std::set<Group*>(groups_)) Unregister(g);
+}
+
+void JitDebugContext::DetachAllocator() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Files already in the allocator's memory stay registered until unregistered,
+  // but are never handed back to it.
+  for (Group* g : groups_)
+    if (g->from_alloc) g->from_alloc = false, g->symfile = nullptr;
+  alloc_ = nullptr;
+  free_ = nullptr;
+}
+
+void JitDebugContext::SetOptions(const JitDebugOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_ = options;
+}
+
+JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Group::Kind kind, uint64_t range,
+                                                  const std::vector<const CodeInfo*>& codes) {
+  if (bytes.empty()) return nullptr;
+  auto* g = new Group();
+  g->kind = kind;
+  g->range = range;
+  g->size = bytes.size();
+  g->symfile = alloc_ ? alloc_(alloc_ctx_, bytes.size()) : nullptr;
+  g->from_alloc = g->symfile != nullptr;
+  if (!g->symfile) g->symfile = static_cast<uint8_t*>(malloc(bytes.size()));
+  if (!g->symfile) {
+    delete g;
+    return nullptr;
+  }
+  memcpy(g->symfile, bytes.data(), bytes.size());
+  g->entry = writer_->Register(g->symfile, g->size);
+  for (const CodeInfo* c : codes) g->codes.insert(c->address);
+  groups_.insert(g);
+  switch (kind) {
+    case Group::kSingle: stats_.unpacked_bytes += g->size; break;
+    case Group::kPacked: stats_.packed_bytes += g->size; break;
+    case Group::kCompressed: stats_.compressed_bytes += g->size; break;
+  }
+  return g;
+}
+
+void JitDebugContext::Unregister(Group* g) {
+  if (g->entry) writer_->Unregister(g->entry);
+  switch (g->kind) {
+    case Group::kSingle: stats_.unpacked_bytes -= g->size; break;
+    case Group::kPacked: stats_.packed_bytes -= g->size; break;
+    case Group::kCompressed: stats_.compressed_bytes -= g->size; break;
+  }
+  // Only after the entry is unlinked and invalid may its file's memory be reused.
+  if (g->from_alloc) {
+    if (free_) free_(alloc_ctx_, g->symfile, g->size);
+  } else {
+    free(g->symfile);
+  }
+  for (uint64_t a : g->codes) {
+    auto it = covering_.find(a);
+    if (it != covering_.end() && it->second == g) covering_.erase(it);
+  }
+  groups_.erase(g);
+  delete g;
+}
+
+bool JitDebugContext::AddCode(const CodeInfo& code) {
+  if (code.size == 0) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (live_.count(code.address)) return false;
+  uint64_t t0 = now_ns();
+  CodeInfo& info = live_[code.address];
+  info = code;
+  info.code_bytes = nullptr;  // not kept: the code may be freed before we are told
+  ElfWriterOptions opts;
+  opts.full = options_.full;
+  opts.comp_dir = options_.comp_dir;
+  uint64_t range = code.address >> options_.range_bits;
+  last_range_ = range;
+  Group* g = Register(WriteMiniDebugInfo({&info}, opts), Group::kSingle, range, {&info});
+  if (g) covering_[code.address] = g;
+  if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
+    new_since_pack_ = 0;
+    std::set<uint64_t> ranges;
+    for (Group* gr : groups_)
+      if (gr->kind == Group::kSingle) ranges.insert(gr->range);
+    PackRanges(ranges, /*compress=*/options_.compress == CompressPolicy::kAlways);
+    if (freed_since_compress_ && options_.compress == CompressPolicy::kAfterFree) CompressLocked();
+  }
+  stats_.build_ns += now_ns() - t0;
+  return true;
+}
+
+// Rebuilds each range's entries as one ELF: the new one is linked before the
+// old ones are unlinked, so readers never see a gap in coverage.
+void JitDebugContext::PackRanges(const std::set<uint64_t>& ranges, bool compress) {
+  for (uint64_t range : ranges) {
+    std::vector<const CodeInfo*> codes;
+    uint64_t lo = range << options_.range_bits, hi = (range + 1) << options_.range_bits;
+    for (auto it = live_.lower_bound(lo); it != live_.end() && it->first < hi; ++it) codes.push_back(&it->second);
+    std::set<Group*> old;
+    for (Group* g : groups_)
+      if (g->range == range) old.insert(g);
+    if (codes.empty()) {
+      for (Group* g : old) Unregister(g);
+      continue;
+    }
+    bool keep_uncompressed = range == last_range_ && options_.compress != CompressPolicy::kAlways;
+    Group::Kind kind = compress && !keep_uncompressed ? Group::kCompressed : Group::kPacked;
+    ElfWriterOptions opts;
+    std::vector<uint8_t> bytes =
+        kind == Group::kCompressed ? WriteCompressedDebugInfo(codes, opts) : WriteMiniDebugInfo(codes, opts);
+    Group* g = Register(std::move(bytes), kind, range, codes);
+    if (!g) continue;
+    for (Group* o : old) Unregister(o);
+    for (const CodeInfo* c : codes) covering_[c->address] = g;
+    stats_.packs++;
+    if (kind == Group::kCompressed) stats_.compressions++;
+  }
+}
+
+void JitDebugContext::CompressLocked() {
+  freed_since_compress_ = false;
+  if (options_.full || options_.compress == CompressPolicy::kOff) return;
+  std::set<uint64_t> ranges;
+  for (Group* g : groups_)
+    if (g->kind != Group::kCompressed && (g->range != last_range_ || options_.compress == CompressPolicy::kAlways))
+      ranges.insert(g->range);
+  PackRanges(ranges, /*compress=*/true);
+}
+
+void JitDebugContext::CompressNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t t0 = now_ns();
+  CompressLocked();
+  stats_.build_ns += now_ns() - t0;
+}
+
+bool JitDebugContext::RemoveCode(uint64_t address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto live = live_.find(address);
+  if (live == live_.end()) return false;
+  uint64_t t0 = now_ns();
+  auto cov = covering_.find(address);
+  Group* g = cov == covering_.end() ? nullptr : cov->second;
+  live_.erase(live);
+  if (g) {
+    if (g->codes.size() <= 1) {
+      Unregister(g);
+    } else {
+      // The freed code's address may be reused at once: rebuild its group without
+      // it now (uncompressed; compression follows the policy later).
+      g->codes.erase(address);
+      covering_.erase(address);
+      PackRanges({g->range}, /*compress=*/options_.compress == CompressPolicy::kAlways);
+    }
+  }
+  freed_since_compress_ = true;
+  stats_.build_ns += now_ns() - t0;
+  return true;
+}
+
+JitDebugStats JitDebugContext::stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  JitDebugStats s = stats_;
+  s.entries = groups_.size();
+  s.functions = live_.size();
+  return s;
+}
+
+}  // namespace jitscope
