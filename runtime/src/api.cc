@@ -113,6 +113,9 @@ int vm_pcall(State* L, Value* func, int nresults, const Value* handler) {
   } catch (const std::bad_alloc&) {
     L->error_slot = Value::string(new_fixed_string(L, "not enough memory"));
     status = 4;
+  } catch (const VmtestCppException&) {
+    L->error_slot = Value::string(new_fixed_string(L, "C++ exception caught by pcall"));
+    status = 2;
   }
   Value err = L->error_slot;
   if (!h.is_nil() && status == 2) {

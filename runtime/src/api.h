@@ -21,6 +21,10 @@ struct LuaError {
   Value value;  // the error object (kept alive by State::error_slot until caught)
 };
 
+// Thrown by vmtest.throw_cpp(): a foreign C++ exception that compiled frames
+// must let through (their CFI is registered with the C++ runtime).
+struct VmtestCppException {};
+
 // ---- Strings -----------------------------------------------------------------
 String* new_string(State* L, const char* s, size_t len);
 inline String* new_string(State* L, std::string_view s) { return new_string(L, s.data(), s.size()); }

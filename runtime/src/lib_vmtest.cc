@@ -1,6 +1,8 @@
 // `vmtest`: builtins for tests (jitvm --test-builtins). They let outside tools
 // meet the VM in a known state: the VM's own view of its Lua stack (ground
 // truth for debuggers and unwinders), forced collections, code flushes and crashes.
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -68,6 +70,38 @@ int vmtest_stop_here(State* L) {
   return 0;
 }
 
+// A native stack walk with backtrace(3): the symbol of each frame (dladdr), or
+// "[jit] 0x..." inside the code cache. It only gets past compiled frames
+// because their CFI is registered with the C++ runtime (EhFrameListener).
+int vmtest_backtrace(State* L) {
+  void* pcs[256];
+  int n = backtrace(pcs, 256);
+  Table* t = table_new(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    uintptr_t pc = reinterpret_cast<uintptr_t>(pcs[i]);
+    std::string name;
+    Dl_info info;
+    if (L->g->jit && L->g->jit->IsJitPc(pc)) {
+      char buf[32];
+      snprintf(buf, sizeof buf, "[jit] %#lx", static_cast<unsigned long>(pc));
+      name = buf;
+    } else if (dladdr(pcs[i], &info) && info.dli_sname) {
+      name = info.dli_sname;
+    } else {
+      name = "?";
+    }
+    table_set_int(L, t, i + 1, Value::string(new_string(L, name)));
+  }
+  push_table(L, t);
+  return 1;
+}
+
+int vmtest_throw_cpp(State* L) {
+  // Not a Lua error: a plain C++ exception, which must unwind through any
+  // compiled frames between here and jit_run's handler.
+  throw VmtestCppException{};
+}
+
 int vmtest_gc(State* L) {
   gc_collect(L);
   return 0;
@@ -124,7 +158,8 @@ int vmtest_crash(State* L) {
 
 const NativeReg kVmtest[] = {
     {"stop_here", vmtest_stop_here}, {"gc", vmtest_gc},       {"flush_jit", vmtest_flush_jit},
-    {"crash", vmtest_crash},         {"tier", vmtest_tier},   {nullptr, nullptr},
+    {"crash", vmtest_crash},         {"tier", vmtest_tier},   {"backtrace", vmtest_backtrace},
+    {"throw_cpp", vmtest_throw_cpp}, {nullptr, nullptr},
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "dump.h"
+#include "jit/eh_frame_listener.h"
 #include "jit/gdb_jit_listener.h"
 #include "jit/jit.h"
 #include "vm_internal.h"
@@ -265,6 +266,7 @@ int real_main(int argc, char** argv) {
     }
   }
   std::unique_ptr<jit::GdbJitListener> gdb_listener;  // outlives the JIT (it hears the final frees)
+  std::unique_ptr<jit::EhFrameListener> eh_listener;
   std::unique_ptr<jit::Jit> jit;
   if (jit_options.enabled && !dump) {
     std::string err;
@@ -273,6 +275,8 @@ int real_main(int argc, char** argv) {
       fprintf(stderr, "jitvm: JIT disabled: %s\n", err.c_str());
     } else {
       L->g->jit = jit.get();
+      eh_listener = std::make_unique<jit::EhFrameListener>(jit->cache());
+      jit->AddListener(eh_listener.get());
       if (debug_mode != jit::DebugInfoMode::kNone) {
         debug_options.full = debug_mode == jit::DebugInfoMode::kFull;
         gdb_listener = std::make_unique<jit::GdbJitListener>(debug_options, jit->cache());

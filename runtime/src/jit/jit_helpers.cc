@@ -43,13 +43,15 @@ struct JitJmp {
 int jit_run(State* L, JitCode* code, const void* osr_target) {
   JitJmp jb;
   jb.prev = static_cast<JitJmp*>(L->jit_jmp);
+  // Restores the chain however this frame is left: return, the rethrow below,
+  // or a foreign C++ exception unwinding through the compiled frames.
+  struct Restore {
+    State* L;
+    JitJmp* prev;
+    ~Restore() { L->jit_jmp = prev; }
+  } restore{L, jb.prev};
   L->jit_jmp = &jb;
-  if (setjmp(jb.buf) == 0) {
-    int fixed = code->entry(L, L->ci, osr_target);
-    L->jit_jmp = jb.prev;
-    return fixed;
-  }
-  L->jit_jmp = jb.prev;
+  if (setjmp(jb.buf) == 0) return code->entry(L, L->ci, osr_target);
   throw LuaError{L->error_slot};
 }
 
