@@ -22,6 +22,19 @@ JITSCOPE_EXPORT __attribute__((noinline)) void __jit_debug_register_code(void) {
 
 JITSCOPE_EXPORT void (*__jit_debug_register_code_ptr)(void) = __jit_debug_register_code;
 
+// The twin descriptor for source blobs (ART calls its twin
+// __dex_debug_descriptor): same ABI and protocol, entries point at source
+// blobs (format in debuginfo/source_blob.h) instead of ELF files. Debuggers
+// ignore it; jitscope reads it to show source without the files.
+JITSCOPE_EXPORT constinit jit_descriptor __jit_source_descriptor =
+    jitscope::JitDescriptorWriter::InitDescriptor();
+
+JITSCOPE_EXPORT __attribute__((noinline)) void __jit_source_register_code(void) {
+  asm volatile("" ::: "memory");
+}
+
+JITSCOPE_EXPORT void (*__jit_source_register_code_ptr)(void) = __jit_source_register_code;
+
 JITSCOPE_EXPORT jit_debug_handle* jit_debug_register(const void* symfile, uint64_t size) {
   return reinterpret_cast<jit_debug_handle*>(jitscope::GlobalJitDescriptorWriter().Register(symfile, size));
 }
@@ -40,6 +53,12 @@ JitDescriptorWriter& GlobalJitDescriptorWriter() {
   // threads still registering while static destructors run.
   static JitDescriptorWriter* writer =
       new JitDescriptorWriter(&__jit_debug_descriptor, &__jit_debug_register_code_ptr);
+  return *writer;
+}
+
+JitDescriptorWriter& GlobalSourceDescriptorWriter() {
+  static JitDescriptorWriter* writer =
+      new JitDescriptorWriter(&__jit_source_descriptor, &__jit_source_register_code_ptr);
   return *writer;
 }
 

@@ -230,6 +230,7 @@ int load_buffer(State* L, const char* src, size_t len, const char* chunkname) {
     return 3;
   }
   assign_function_names(p);
+  register_chunk_source(L, p, src, len);
   Closure* cl = new_lua_closure(L, p, L->globals.as_table());
   push(L, Value::function(cl));
   return 0;

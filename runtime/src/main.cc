@@ -289,6 +289,7 @@ int real_main(int argc, char** argv) {
     size_t slash = path.rfind('/');
     L->g->script_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   }
+  L->g->register_sources = debug_mode != jit::DebugInfoMode::kNone;
   open_all_libs(L);
   if (test_builtins) open_vmtest(L);
 

@@ -80,7 +80,8 @@ struct Global {
   jit::Jit* jit = nullptr;       // null when the JIT is off
   std::string script_dir;        // directory of the main script (for require)
   size_t max_bytes = SIZE_MAX;   // heap limit: allocation beyond it is a "not enough memory" error
-  bool sandbox = false;          // fuzzing: refuse os.exit/execute/remove/rename, io.popen, writes
+  bool sandbox = false;
+  bool register_sources = false;  // publish loaded chunks through __jit_source_descriptor          // fuzzing: refuse os.exit/execute/remove/rename, io.popen, writes
 };
 
 }  // namespace jitvm

@@ -153,6 +153,8 @@ struct Proto {
   uint32_t backedges = 0;         // loop back edges taken in the interpreter (OSR trigger)
   uint32_t id = 0;                // unique per prototype, stable for the VM's life
   std::string name;               // "fname@chunk:line", assigned at load time
+  void* source_entry = nullptr;   // main chunks: the __jit_source_descriptor entry (chunk_sources.cc)
+  void* source_blob = nullptr;
 };
 
 constexpr int kVarargHasArg = 1;

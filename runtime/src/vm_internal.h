@@ -54,6 +54,9 @@ void move_tailcall_frame(State* L);
 void check_c_stack(State* L);
 // Names compiled code will carry: "fname@chunk:line" (func_names.cc).
 void assign_function_names(Proto* main);
+// Source blobs of loaded chunks for outside tools (chunk_sources.cc).
+void register_chunk_source(State* L, Proto* main, const char* src, size_t len);
+void unregister_chunk_source(Proto* main);
 
 void strings_init(Global* g);
 void strings_remove(Global* g, String* s);

@@ -14,15 +14,16 @@
  * function, is reached from JIT code. Debuggers must unwind
  * stop_here -> inner -> middle -> outer -> main using only what was registered.
  *
- * Usage: foreign_jit [--spin | --no-stop] [--packed]
+ * Usage: foreign_jit [--spin | --no-stop] [--packed | --full]
  *   (default)  stop_here prints "ready pid=N" and raises SIGSTOP
  *   --spin     stop_here prints "ready pid=N" and spins until killed
  *   --no-stop  stop_here returns; the program checks the result (1107),
  *              removes the code and prints "done 1107"
  *   --packed   pack every new function and compress always, so debuggers
  *              read one xz-compressed .gnu_debugdata entry
+ *   --full     DWARF line tables: outer's frames show "at foreign.jit:LINE"
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
 #include <jitscope/jit_debug.h>
 
@@ -196,8 +197,10 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--packed") == 0) {
       options.pack_every = 1;
       options.compress = JIT_DEBUG_COMPRESS_ALWAYS;
+    } else if (strcmp(argv[i], "--full") == 0) {
+      options.full = 1;
     } else {
-      fprintf(stderr, "usage: %s [--spin | --no-stop] [--packed]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--spin | --no-stop] [--packed | --full]\n", argv[0]);
       return 2;
     }
   }

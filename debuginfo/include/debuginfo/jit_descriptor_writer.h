@@ -72,5 +72,7 @@ class JitDescriptorWriter {
 // The process-wide writer for __jit_debug_descriptor; never destroyed, so
 // registrations from threads still running at exit stay safe.
 JitDescriptorWriter& GlobalJitDescriptorWriter();
+// The writer for __jit_source_descriptor (source blobs, see source_blob.h).
+JitDescriptorWriter& GlobalSourceDescriptorWriter();
 
 }  // namespace jitscope

@@ -1,0 +1,86 @@
+#include "debuginfo/source_blob.h"
+
+#include <cstring>
+
+namespace jitscope {
+
+namespace {
+
+void put32(std::vector<uint8_t>* out, uint32_t v) {
+  for (int i = 0; i < 4; i++) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+bool get32(const uint8_t* data, size_t size, size_t* pos, uint32_t* v, std::string* error) {
+  if (size - *pos < 4 || *pos > size) {
+    *error = "truncated source blob at offset " + std::to_string(*pos);
+    return false;
+  }
+  *v = 0;
+  for (int i = 0; i < 4; i++) *v |= static_cast<uint32_t>(data[*pos + static_cast<size_t>(i)]) << (8 * i);
+  *pos += 4;
+  return true;
+}
+
+bool get_bytes(const uint8_t* data, size_t size, size_t* pos, uint32_t n, std::string* out, std::string* error) {
+  if (*pos > size || size - *pos < n) {
+    *error = "truncated source blob at offset " + std::to_string(*pos) + " (needs " + std::to_string(n) + " bytes)";
+    return false;
+  }
+  out->assign(reinterpret_cast<const char*>(data + *pos), n);
+  *pos += n;
+  return true;
+}
+
+}  // namespace
+
+std::vector<uint8_t> EncodeSourceBlob(const SourceBlob& blob) {
+  std::vector<uint8_t> out(kSourceBlobMagic, kSourceBlobMagic + 8);
+  put32(&out, static_cast<uint32_t>(blob.chunk_name.size()));
+  put32(&out, static_cast<uint32_t>(blob.text.size()));
+  put32(&out, static_cast<uint32_t>(blob.functions.size()));
+  out.insert(out.end(), blob.chunk_name.begin(), blob.chunk_name.end());
+  out.insert(out.end(), blob.text.begin(), blob.text.end());
+  for (const SourceFunction& f : blob.functions) {
+    put32(&out, f.first_line);
+    put32(&out, f.last_line);
+    put32(&out, static_cast<uint32_t>(f.name.size()));
+    out.insert(out.end(), f.name.begin(), f.name.end());
+  }
+  return out;
+}
+
+bool DecodeSourceBlob(const uint8_t* data, size_t size, SourceBlob* out, std::string* error) {
+  if (size > kMaxSourceBlobSize) {
+    *error = "source blob of " + std::to_string(size) + " bytes exceeds the limit";
+    return false;
+  }
+  if (size < 8 || memcmp(data, kSourceBlobMagic, 8) != 0) {
+    *error = "not a source blob (bad magic at offset 0)";
+    return false;
+  }
+  size_t pos = 8;
+  uint32_t name_len, text_len, nfuncs;
+  if (!get32(data, size, &pos, &name_len, error) || !get32(data, size, &pos, &text_len, error) ||
+      !get32(data, size, &pos, &nfuncs, error))
+    return false;
+  if (!get_bytes(data, size, &pos, name_len, &out->chunk_name, error) ||
+      !get_bytes(data, size, &pos, text_len, &out->text, error))
+    return false;
+  // Each record takes at least 12 bytes: a count larger than the rest is a lie.
+  if (nfuncs > (size - pos) / 12) {
+    *error = "source blob claims " + std::to_string(nfuncs) + " functions at offset " + std::to_string(pos);
+    return false;
+  }
+  out->functions.clear();
+  for (uint32_t i = 0; i < nfuncs; i++) {
+    SourceFunction f;
+    uint32_t len;
+    if (!get32(data, size, &pos, &f.first_line, error) || !get32(data, size, &pos, &f.last_line, error) ||
+        !get32(data, size, &pos, &len, error) || !get_bytes(data, size, &pos, len, &f.name, error))
+      return false;
+    out->functions.push_back(std::move(f));
+  }
+  return true;
+}
+
+}  // namespace jitscope

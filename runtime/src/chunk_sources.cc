@@ -1,0 +1,52 @@
+// Registers each loaded Lua chunk (its source text and the line range of every
+// function, under the names its code is compiled with) through the twin
+// descriptor __jit_source_descriptor, so tools in other processes can show
+// Lua source without the files.
+#include <cstdlib>
+#include <cstring>
+
+#include "debuginfo/jit_descriptor_writer.h"
+#include "debuginfo/source_blob.h"
+#include "vm_internal.h"
+
+namespace jitvm {
+
+namespace {
+
+void collect(const Proto* p, jitscope::SourceBlob* blob) {
+  blob->functions.push_back({p->name, static_cast<uint32_t>(p->linedefined), static_cast<uint32_t>(p->lastlinedefined)});
+  for (const Proto* c : p->p) collect(c, blob);
+}
+
+}  // namespace
+
+void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
+  if (!L->g->register_sources || !main->source) return;
+  jitscope::SourceBlob blob;
+  const char* name = main->source->data;
+  blob.chunk_name = (*name == '@' || *name == '=') ? name + 1 : chunk_id(main->source);
+  blob.text.assign(src, len);
+  collect(main, &blob);
+  std::vector<uint8_t> bytes = jitscope::EncodeSourceBlob(blob);
+  auto* copy = static_cast<uint8_t*>(malloc(bytes.size()));
+  if (!copy) return;
+  memcpy(copy, bytes.data(), bytes.size());
+  jit_code_entry* entry = jitscope::GlobalSourceDescriptorWriter().Register(copy, bytes.size());
+  if (!entry) {
+    free(copy);
+    return;
+  }
+  main->source_entry = entry;
+  main->source_blob = copy;
+}
+
+void unregister_chunk_source(Proto* main) {
+  if (!main->source_entry) return;
+  // Unlinked and invalidated first; only then may the blob's memory be reused.
+  jitscope::GlobalSourceDescriptorWriter().Unregister(static_cast<jit_code_entry*>(main->source_entry));
+  free(main->source_blob);
+  main->source_entry = nullptr;
+  main->source_blob = nullptr;
+}
+
+}  // namespace jitvm
