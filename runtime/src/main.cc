@@ -45,7 +45,8 @@ const char kUsage[] =
     "  --jit-debug-compress=on|off|always\n"
     "                     xz-compress packed groups after code GC except the newest (on), never,\n"
     "                     or every packed group at once (always)\n"
-    "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier)\n"
+    "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier,\n"
+    "                     backtrace, throw_cpp)\n"
     "  -v, --version      print the version\n"
     "  -h, --help         print this help\n";
 

@@ -78,6 +78,35 @@ int osr_enter(State* L, CallInfo* ci, const Instruction* pc) {
 extern "C" {
 
 void* jit_h_call(State* L, Value* func, int nresults) {
+  // Fast path: a compiled, fixed-arity Lua callee. Pushes its frame the way
+  // precall does, without the checks that cannot fail here. (The native
+  // stack needs no check: a compiled frame costs 64 bytes of it.)
+  if (func->tt == kTFunction) {
+    Closure* cl = func->as_closure();
+    if (!cl->is_native) {
+      Proto* p = cl->proto;
+      void* code = __atomic_load_n(&p->jit_code, __ATOMIC_ACQUIRE);
+      Value* base = func + 1;
+      if (code && !p->is_vararg && L->ci + 1 < L->end_ci && L->hook_budget < 0 &&
+          base + p->maxstacksize + kMinStackForNative < L->stack_last) {
+        if (L->top > base + p->numparams) L->top = base + p->numparams;
+        CallInfo* ci = ++L->ci;
+        ci->func = func;
+        L->base = ci->base = base;
+        ci->top = base + p->maxstacksize;
+        ci->savedpc = p->code.data();
+        ci->tailcalls = 0;
+        ci->nresults = nresults;
+        ci->jit = code;
+        ci->tier = 1;
+        for (Value* st = L->top; st < ci->top; st++) st->tt = kTNil;
+        L->top = ci->top;
+        if (ci->top > L->stack_hwm) L->stack_hwm = ci->top;
+        p->call_count++;
+        return reinterpret_cast<void*>(static_cast<JitCode*>(code)->entry);
+      }
+    }
+  }
   HELPER_BEGIN
   check_c_stack(L);
   switch (precall(L, func, nresults)) {
@@ -118,6 +147,16 @@ void* jit_h_tailcall(State* L, Value* func) {
 
 int jit_h_return(State* L, Value* first, Value* base) {
   if (L->open_upval && L->open_upval->v >= base) close_upvals(L, base);
+  CallInfo* ci = L->ci;
+  if (ci->nresults == 1) {
+    // The common case (an expression call): one result, no loop.
+    Value* res = ci->func;
+    *res = first < L->top ? *first : Value::nil();
+    L->ci = ci - 1;
+    L->base = L->ci->base;
+    L->top = res + 1;
+    return 1;
+  }
   return poscall(L, first) ? 1 : 0;
 }
 
