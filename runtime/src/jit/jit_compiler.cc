@@ -237,6 +237,28 @@ class Compiler {
     a.je(miss);
   }
 
+  // First-probe lookup of the string held in register `reg` (tag already
+  // checked) in the table at `tab`: on a hit with a non-nil value leaves the
+  // value's address in rdx; else jumps to `miss`.
+  void ProbeStringReg(const Gp& tab, int reg, const Label& miss) {
+    Assembler& a = *a_;
+    a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
+    a.test(rdx, rdx);
+    a.jz(miss);
+    a.mov(r9, Slot(reg));  // String*
+    a.mov(ecx, dword_ptr(r9, offsetof(String, hash)));
+    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
+    a.shl(rcx, 5);
+    a.add(rdx, rcx);
+    a.cmp(qword_ptr(rdx, offsetof(Node, key)), r9);
+    a.jne(miss);
+    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
+    a.jne(miss);
+    a.add(rdx, offsetof(Node, val));
+    a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+    a.je(miss);
+  }
+
   // Like ProbeString, but tells a definite absence (`absent`: no hash part, an
   // empty first slot, or the key present with a nil value) from a collision
   // it cannot resolve (`unknown`). Only a definite absence may go on to __index.
@@ -408,6 +430,20 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.mov(r8, Slot(B));
         ProbeIndexChain(KVal(C).as_string(), slow);
         a.bind(hit);
+      } else if (!ISK(C)) {
+        // A register key: array part for integers, first hash probe for strings.
+        Label not_num = a.newLabel(), found = a.newLabel();
+        a.cmp(Tag(C), kTNumber);
+        a.jne(not_num);
+        ArraySlot(r8, C, slow);
+        a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+        a.je(slow);
+        a.jmp(found);
+        a.bind(not_num);
+        a.cmp(Tag(C), kTString);
+        a.jne(slow);
+        ProbeStringReg(r8, C, slow);
+        a.bind(found);
       } else {
         ArraySlot(r8, C, slow);
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
@@ -433,6 +469,20 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.mov(r8, Slot(A));
       if (ISK(B) && KVal(B).is_string()) {
         ProbeString(r8, KVal(B).as_string(), slow);  // existing non-nil field: no metamethod applies
+      } else if (!ISK(B)) {
+        Label num = a.newLabel();
+        a.cmp(Tag(B), kTNumber);
+        a.je(num);
+        a.cmp(Tag(B), kTString);
+        a.jne(slow);
+        ProbeStringReg(r8, B, slow);  // existing non-nil field
+        a.jmp(store);
+        a.bind(num);
+        ArraySlot(r8, B, slow);
+        a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+        a.jne(store);
+        a.cmp(qword_ptr(r8, offsetof(Table, metatable)), 0);
+        a.jne(slow);
       } else {
         ArraySlot(r8, B, slow);
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
