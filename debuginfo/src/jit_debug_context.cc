@@ -103,11 +103,14 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   if (g) covering_[code.address] = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;
-    std::set<uint64_t> ranges;
+    std::set<uint64_t> ranges = dirty_ranges_;
     for (Group* gr : groups_)
       if (gr->kind == Group::kSingle) ranges.insert(gr->range);
     PackRanges(ranges, /*compress=*/options_.compress == CompressPolicy::kAlways);
-    if (freed_since_compress_ && options_.compress == CompressPolicy::kAfterFree) CompressLocked();
+    // Better than ART, which compresses only after a code GC: every range but
+    // the one new code is going into is stable, so compress it now (at most
+    // one xz run per 64 KiB range per pack).
+    if (options_.compress == CompressPolicy::kAfterFree) CompressLocked();
   }
   stats_.build_ns += now_ns() - t0;
   return true;
@@ -117,6 +120,7 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
 // old ones are unlinked, so readers never see a gap in coverage.
 void JitDebugContext::PackRanges(const std::set<uint64_t>& ranges, bool compress) {
   for (uint64_t range : ranges) {
+    dirty_ranges_.erase(range);
     std::vector<const CodeInfo*> codes;
     uint64_t lo = range << options_.range_bits, hi = (range + 1) << options_.range_bits;
     for (auto it = live_.lower_bound(lo); it != live_.end() && it->first < hi; ++it) codes.push_back(&it->second);
@@ -143,10 +147,15 @@ void JitDebugContext::PackRanges(const std::set<uint64_t>& ranges, bool compress
 
 void JitDebugContext::CompressLocked() {
   freed_since_compress_ = false;
-  if (options_.full || options_.compress == CompressPolicy::kOff) return;
-  std::set<uint64_t> ranges;
+  // Groups holding symbols of freed code are rebuilt without them in any case.
+  std::set<uint64_t> dirty = dirty_ranges_;
+  if (options_.full || options_.compress == CompressPolicy::kOff) {
+    PackRanges(dirty, /*compress=*/false);
+    return;
+  }
+  std::set<uint64_t> ranges = dirty;
   for (Group* g : groups_)
-    if (g->kind != Group::kCompressed && (g->range != last_range_ || options_.compress == CompressPolicy::kAlways))
+    if (g->kind == Group::kPacked && (g->range != last_range_ || options_.compress == CompressPolicy::kAlways))
       ranges.insert(g->range);
   PackRanges(ranges, /*compress=*/true);
 }
@@ -168,13 +177,13 @@ bool JitDebugContext::RemoveCode(uint64_t address) {
   live_.erase(live);
   if (g) {
     if (g->codes.size() <= 1) {
-      Unregister(g);
+      Unregister(g);  // a single-function entry goes at once
     } else {
-      // The freed code's address may be reused at once: rebuild its group without
-      // it now (uncompressed; compression follows the policy later).
-      g->codes.erase(address);
-      covering_.erase(address);
-      PackRanges({g->range}, /*compress=*/options_.compress == CompressPolicy::kAlways);
+      // A packed group keeps the freed symbol until the next repack (ART's
+      // policy): rebuilding a whole group for every freed function would cost
+      // one ELF (or xz) build per free during a code GC.
+      covering_.erase(cov);
+      dirty_ranges_.insert(g->range);
     }
   }
   freed_since_compress_ = true;

@@ -7,7 +7,10 @@
 // same 2^range_bits (64 KiB) range are merged into one ELF (one CIE, all FDEs,
 // symbols of freed code dropped); after code is freed, packed groups are
 // rebuilt xz-compressed into .gnu_debugdata, except the group of the most
-// recently added code (kAlways: every packed group at once). Full-mode
+// recently added code (kAlways: every packed group at once). Beyond ART:
+// kAfterFree also compresses at every pack all ranges but the one new code is
+// going into (they are stable), so long-running programs without code GC
+// get compressed debug info too. Full-mode
 // entries (DWARF lines) are never packed. Replacement entries are linked
 // before the entries they replace are unlinked, so readers never see a gap.
 #pragma once
@@ -64,7 +67,8 @@ class JitDebugContext {
   // AddCode was given. Both return false for invalid input (nothing changes).
   bool AddCode(const CodeInfo& code);
   bool RemoveCode(uint64_t address);
-  // Applies the compression policy now (e.g. after a code GC).
+  // Applies the compression policy now (e.g. after a code GC) and drops the
+  // symbols of freed code from packed groups.
   void CompressNow();
   void SetOptions(const JitDebugOptions& options);
   // Stops using the allocator (its memory is going away); registered files stay.
@@ -99,6 +103,7 @@ class JitDebugContext {
   std::set<Group*> groups_;
   int new_since_pack_ = 0;
   bool freed_since_compress_ = false;
+  std::set<uint64_t> dirty_ranges_;  // packed groups still holding symbols of freed code
   uint64_t last_range_ = 0;
   JitDebugStats stats_;
 };
