@@ -134,7 +134,7 @@ int vmtest_crash(State* L) {
   fflush(stdout);
   switch (kind) {
     case 0:
-    case 5: {  // jit-segv from an interpreted caller faults here instead
+    case 5: {  // jit-segv: compiled callers fault inline (the JIT); interpreted ones here
       volatile int* volatile p = nullptr;
       *p = 1;
       break;

@@ -347,6 +347,22 @@ class Compiler {
 
   bool EmitInstruction(int pc, int* skip, std::string* error);
 
+  // Recognizes `vmtest.crash("jit-segv")`: GETGLOBAL vmtest; GETTABLE "crash"; LOADK "jit-segv"; CALL.
+  bool IsJitSegvCall(int pc) const {
+    if (pc < 3) return false;
+    Instruction call = p_->code[static_cast<size_t>(pc)];
+    Instruction gg = p_->code[static_cast<size_t>(pc) - 3];
+    Instruction gt = p_->code[static_cast<size_t>(pc) - 2];
+    Instruction lk = p_->code[static_cast<size_t>(pc) - 1];
+    int a = GETARG_A(call);
+    if (GETARG_B(call) != 2 || GET_OPCODE(gg) != OP_GETGLOBAL || GET_OPCODE(gt) != OP_GETTABLE ||
+        GET_OPCODE(lk) != OP_LOADK || GETARG_A(gt) != a || GETARG_B(gt) != GETARG_A(gg) || GETARG_A(lk) != a + 1)
+      return false;
+    auto is_str = [](const Value& v, const char* s) { return v.is_string() && v.as_string()->str() == s; };
+    return is_str(p_->k[static_cast<size_t>(GETARG_Bx(gg))], "vmtest") && ISK(GETARG_C(gt)) &&
+           is_str(KVal(GETARG_C(gt)), "crash") && is_str(p_->k[static_cast<size_t>(GETARG_Bx(lk))], "jit-segv");
+  }
+
   const Proto* p_;
   bool fp_;
   String* index_name_;
@@ -751,6 +767,14 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       break;
     }
     case OP_CALL: {
+      if (IsJitSegvCall(pc)) {
+        // vmtest.crash("jit-segv"): fault here, in this function's own code,
+        // so crash tools see a SIGSEGV whose pc is in compiled code.
+        SavePc(pc);
+        a.xor_(eax, eax);
+        a.mov(rax, qword_ptr(rax));
+        break;
+      }
       Label done = a.newLabel();
       if (B != 0) {
         LeaSlot(rax, A + B);
