@@ -53,6 +53,9 @@ Jit::~Jit() {
     delete code;
   }
   installed_.clear();
+  // Listeners drop what they still hold for freed code (packed debug info) now,
+  // while the data region their entries live in is still mapped.
+  for (JitEventListener* l : listeners_) l->OnCodeGcDone();
 }
 
 void Jit::AddListener(JitEventListener* listener) {
