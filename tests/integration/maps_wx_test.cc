@@ -41,7 +41,9 @@ class MapsWx : public ::testing::TestWithParam<CacheSize> {
  protected:
   void SetUp() override {
     std::string error;
-    std::vector<std::string> flags = {"--jit-threshold=0", "--test-builtins"};
+    // Uncompressed groups: these tests read symbols straight from .symtab
+    // (compressed groups are covered by tests/integration_modes).
+    std::vector<std::string> flags = {"--jit-threshold=0", "--test-builtins", "--jit-debug-compress=off"};
     flags.insert(flags.end(), GetParam().flags.begin(), GetParam().flags.end());
     vm_ = StoppedJitvm::Start(flags, "many_functions.lua", &error);
     ASSERT_NE(vm_, nullptr) << error;
