@@ -215,78 +215,48 @@ class Compiler {
     a.bind(truthy);
   }
 
-  // First-probe lookup of constant string `key` in the table at `tab`: on a hit
-  // with a non-nil value, leaves the node's value address in rdx; else jumps to `miss`.
-  void ProbeString(const Gp& tab, String* key, const Label& miss) {
+  // The first hash probe of a string key in the table at `tab`: the constant
+  // `key`, or (key == nullptr) the string in register `reg`, whose tag the
+  // caller checked. On a hit with a non-nil value, leaves the value's address
+  // in rdx. Otherwise jumps to `absent` when the key is certainly absent or nil
+  // (no hash part, an empty first slot, or the key with a nil value), and to
+  // `unknown` on a collision it cannot resolve. Only a definite absence may go
+  // on to __index; callers without that need pass one label twice.
+  void ProbeFirstSlot(const Gp& tab, String* key, int reg, const Label& absent, const Label& unknown) {
     Assembler& a = *a_;
+    Label other = a.newLabel(), hit = a.newLabel();
     a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
     a.test(rdx, rdx);
-    a.jz(miss);
-    a.mov(ecx, imm(key->hash));
+    a.jz(absent);
+    if (key) {
+      a.mov(ecx, imm(key->hash));
+      a.mov(r10, imm(reinterpret_cast<uint64_t>(key)));
+    } else {
+      a.mov(r10, Slot(reg));
+      a.mov(ecx, dword_ptr(r10, offsetof(String, hash)));
+    }
     a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
     a.shl(rcx, 5);
     static_assert(sizeof(Node) == 32, "node stride");
     a.add(rdx, rcx);
-    a.mov(rcx, imm(reinterpret_cast<uint64_t>(key)));
-    a.cmp(qword_ptr(rdx, offsetof(Node, key)), rcx);
-    a.jne(miss);
-    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
-    a.jne(miss);
-    a.add(rdx, offsetof(Node, val));
-    a.cmp(byte_ptr(rdx, kTagOff), kTNil);
-    a.je(miss);
-  }
-
-  // First-probe lookup of the string held in register `reg` (tag already
-  // checked) in the table at `tab`: on a hit with a non-nil value leaves the
-  // value's address in rdx; else jumps to `miss`.
-  void ProbeStringReg(const Gp& tab, int reg, const Label& miss) {
-    Assembler& a = *a_;
-    a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
-    a.test(rdx, rdx);
-    a.jz(miss);
-    a.mov(r9, Slot(reg));  // String*
-    a.mov(ecx, dword_ptr(r9, offsetof(String, hash)));
-    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
-    a.shl(rcx, 5);
-    a.add(rdx, rcx);
-    a.cmp(qword_ptr(rdx, offsetof(Node, key)), r9);
-    a.jne(miss);
-    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
-    a.jne(miss);
-    a.add(rdx, offsetof(Node, val));
-    a.cmp(byte_ptr(rdx, kTagOff), kTNil);
-    a.je(miss);
-  }
-
-  // Like ProbeString, but tells a definite absence (`absent`: no hash part, an
-  // empty first slot, or the key present with a nil value) from a collision
-  // it cannot resolve (`unknown`). Only a definite absence may go on to __index.
-  void ProbeStringDefinitive(const Gp& tab, String* key, const Label& absent, const Label& unknown) {
-    Assembler& a = *a_;
-    Label other = a.newLabel();
-    a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
-    a.test(rdx, rdx);
-    a.jz(absent);
-    a.mov(ecx, imm(key->hash));
-    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
-    a.shl(rcx, 5);
-    a.add(rdx, rcx);
-    a.mov(rcx, imm(reinterpret_cast<uint64_t>(key)));
-    a.cmp(qword_ptr(rdx, offsetof(Node, key)), rcx);
+    a.cmp(qword_ptr(rdx, offsetof(Node, key)), r10);
     a.jne(other);
     a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
     a.jne(unknown);
     a.add(rdx, offsetof(Node, val));
     a.cmp(byte_ptr(rdx, kTagOff), kTNil);
     a.je(absent);
-    Label hit = a.newLabel();
     a.jmp(hit);
     a.bind(other);
     a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTNil);
     a.je(absent);
     a.jmp(unknown);
     a.bind(hit);
+  }
+  void ProbeString(const Gp& tab, String* key, const Label& miss) { ProbeFirstSlot(tab, key, -1, miss, miss); }
+  void ProbeStringReg(const Gp& tab, int reg, const Label& miss) { ProbeFirstSlot(tab, nullptr, reg, miss, miss); }
+  void ProbeStringDefinitive(const Gp& tab, String* key, const Label& absent, const Label& unknown) {
+    ProbeFirstSlot(tab, key, -1, absent, unknown);
   }
 
   // After a miss of constant string `key` in the table at r8: if the table has
