@@ -71,23 +71,11 @@ std::vector<std::string> CompiledFrameNames(const std::vector<GroundTruthFrame>&
 
 testing::ToolResult RunInLuaDir(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                 std::chrono::milliseconds timeout) {
-  testing::ToolResult result;
   testing::LaunchOptions options;
   options.argv = argv;
   options.env = env;
   options.working_dir = LuaDir();
-  std::unique_ptr<testing::ChildProcess> child = testing::ChildProcess::Start(options, &result.launch_error);
-  if (child == nullptr) return result;
-  result.started = true;
-  std::optional<int> status = child->Wait(timeout);
-  if (!status) {
-    result.timed_out = true;
-    status = child->Stop(/*grace=*/std::chrono::milliseconds(500));
-  }
-  result.exit_code = *status;
-  result.out = child->Stdout();
-  result.err = child->Stderr();
-  return result;
+  return testing::RunTool(options, timeout);
 }
 
 void KillLeftoverJitvm(pid_t pid) {

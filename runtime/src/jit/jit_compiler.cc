@@ -309,6 +309,18 @@ class Compiler {
     a.add(rdx, rcx);
   }
 
+  // Array-part slot for storing under integer key RK(x) in the table at `tab`
+  // (address in rdx): goes to `store` when the slot holds a value or the table
+  // has no metatable (no __newindex can apply); otherwise to `slow`.
+  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow) {
+    Assembler& a = *a_;
+    ArraySlot(tab, x, slow);
+    a.cmp(byte_ptr(rdx, kTagOff), kTNil);
+    a.jne(store);
+    a.cmp(qword_ptr(tab, offsetof(Table, metatable)), 0);
+    a.jne(slow);
+  }
+
   // Jump to the target of the JMP following a test instruction at pc.
   int TestJumpTarget(int pc) const {
     Instruction j = p_->code[static_cast<size_t>(pc) + 1];
@@ -464,17 +476,9 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         ProbeStringReg(r8, B, slow);  // existing non-nil field
         a.jmp(store);
         a.bind(num);
-        ArraySlot(r8, B, slow);
-        a.cmp(byte_ptr(rdx, kTagOff), kTNil);
-        a.jne(store);
-        a.cmp(qword_ptr(r8, offsetof(Table, metatable)), 0);
-        a.jne(slow);
+        ArrayStoreSlot(r8, B, store, slow);
       } else {
-        ArraySlot(r8, B, slow);
-        a.cmp(byte_ptr(rdx, kTagOff), kTNil);
-        a.jne(store);
-        a.cmp(qword_ptr(r8, offsetof(Table, metatable)), 0);
-        a.jne(slow);
+        ArrayStoreSlot(r8, B, store, slow);
       }
       a.bind(store);
       a.movups(xmm0, RKX(C));

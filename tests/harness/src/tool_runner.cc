@@ -10,12 +10,8 @@ std::string ToolResult::Describe() const {
   return text + "\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
 }
 
-ToolResult RunTool(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                   const std::vector<std::string>& env) {
+ToolResult RunTool(const LaunchOptions& options, std::chrono::milliseconds timeout) {
   ToolResult result;
-  LaunchOptions options;
-  options.argv = argv;
-  options.env = env;
   std::unique_ptr<ChildProcess> child = ChildProcess::Start(options, &result.launch_error);
   if (child == nullptr) return result;
   result.started = true;
@@ -28,6 +24,14 @@ ToolResult RunTool(const std::vector<std::string>& argv, std::chrono::millisecon
   result.out = child->Stdout();
   result.err = child->Stderr();
   return result;
+}
+
+ToolResult RunTool(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                   const std::vector<std::string>& env) {
+  LaunchOptions options;
+  options.argv = argv;
+  options.env = env;
+  return RunTool(options, timeout);
 }
 
 }  // namespace jitscope::testing

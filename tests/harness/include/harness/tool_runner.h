@@ -20,6 +20,9 @@ struct ToolResult {
   std::string Describe() const;
 };
 
+struct LaunchOptions;
+// The general form: any launch options (working directory, environment...).
+ToolResult RunTool(const LaunchOptions& options, std::chrono::milliseconds timeout);
 ToolResult RunTool(const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout = std::chrono::seconds(60),
                    const std::vector<std::string>& env = {});
