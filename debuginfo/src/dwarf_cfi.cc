@@ -361,11 +361,16 @@ size_t WriteEhFrameCie(ByteWriter& w, const CfiArch& arch) {
   return entry;
 }
 
-bool WriteEhFrameFde(ByteWriter& w, const CfiArch& arch, size_t cie_position, uint64_t buffer_address,
-                     uint64_t address, uint64_t size, const FrameDescription& frame,
-                     size_t* fde_position) {
+std::vector<uint8_t> EncodeCfaProgram(const CfiArch& arch, const FrameDescription& frame, uint64_t size) {
+  std::vector<uint8_t> program;
+  ByteWriter w(&program);
+  WriteCfaProgram(w, arch, frame, size);
+  return program;
+}
+
+bool WriteEhFrameFdeWithProgram(ByteWriter& w, size_t cie_position, uint64_t buffer_address, uint64_t address,
+                                uint64_t size, const std::vector<uint8_t>& program) {
   size_t entry = w.size();
-  *fde_position = entry;
   w.U32(0);  // length, patched
   // The CIE pointer counts back from this very field.
   w.U32(static_cast<uint32_t>(w.size() - cie_position));
@@ -374,9 +379,17 @@ bool WriteEhFrameFde(ByteWriter& w, const CfiArch& arch, size_t cie_position, ui
   w.S32(static_cast<int32_t>(pc_begin));
   w.U32(static_cast<uint32_t>(size));  // the range takes the format (sdata4) but not pcrel
   w.ULeb128(0);  // no augmentation data
-  WriteCfaProgram(w, arch, frame, size);
+  w.Raw(program.data(), program.size());
   FinishEntry(w, entry);
   return true;
+}
+
+bool WriteEhFrameFde(ByteWriter& w, const CfiArch& arch, size_t cie_position, uint64_t buffer_address,
+                     uint64_t address, uint64_t size, const FrameDescription& frame,
+                     size_t* fde_position) {
+  *fde_position = w.size();
+  return WriteEhFrameFdeWithProgram(w, cie_position, buffer_address, address, size,
+                                    EncodeCfaProgram(arch, frame, size));
 }
 
 }  // namespace jitscope

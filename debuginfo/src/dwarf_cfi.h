@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "byte_writer.h"
 #include "debuginfo/code_event.h"
@@ -48,6 +49,13 @@ size_t WriteEhFrameCie(ByteWriter& w, const CfiArch& arch);
 bool WriteEhFrameFde(ByteWriter& w, const CfiArch& arch, size_t cie_position, uint64_t buffer_address,
                      uint64_t address, uint64_t size, const FrameDescription& frame,
                      size_t* fde_position);
+
+// The CFA program of an FDE on its own (it does not depend on where the FDE
+// lives), and an .eh_frame FDE around such a precomputed program: lets a
+// table of many FDEs be rebuilt at a new address without re-encoding rows.
+std::vector<uint8_t> EncodeCfaProgram(const CfiArch& arch, const FrameDescription& frame, uint64_t size);
+bool WriteEhFrameFdeWithProgram(ByteWriter& w, size_t cie_position, uint64_t buffer_address, uint64_t address,
+                                uint64_t size, const std::vector<uint8_t>& program);
 
 // The register's save slot as CFI sees it (the return address always has one).
 inline int32_t EffectiveSavedOffset(const CfiArch& arch, const FrameRow& row, int reg) {

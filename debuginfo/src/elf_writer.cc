@@ -319,6 +319,49 @@ EhFrameImage WriteEhFrameWithHdrAt(const CodeInfo& code, uint64_t load_address, 
   return eh;
 }
 
+std::vector<uint8_t> EncodeEhFrameProgram(const CodeInfo& code, uint16_t machine) {
+  ElfWriterOptions opts;
+  opts.machine = machine;
+  std::string error;
+  if (code.frame.rows.empty() || !ValidateCodeInfo(code, opts, &error)) return {};
+  return EncodeCfaProgram(*CfiArchFor(machine), code.frame, code.size);
+}
+
+namespace {
+// Must match WriteEhFrameCie and WriteEhFrameFdeWithProgram: the CIE's size
+// is measured once; an FDE is 17 bytes of header plus its program, padded.
+size_t EhFrameCieSize(uint16_t machine) {
+  std::vector<uint8_t> bytes;
+  ByteWriter w(&bytes);
+  WriteEhFrameCie(w, *CfiArchFor(machine));
+  return bytes.size();
+}
+}  // namespace
+
+size_t EhFrameTableSize(const std::vector<const EhFrameTableEntry*>& entries, uint16_t machine) {
+  if (!CfiArchFor(machine)) return 0;
+  size_t n = EhFrameCieSize(machine) + 4;
+  for (const EhFrameTableEntry* e : entries)
+    if (!e->program.empty()) n += AlignUp(17 + e->program.size(), 8);
+  return n;
+}
+
+std::vector<uint8_t> WriteEhFrameTable(const std::vector<const EhFrameTableEntry*>& entries,
+                                       uint64_t eh_frame_address, uint16_t machine) {
+  std::vector<uint8_t> bytes;
+  const CfiArch* arch = CfiArchFor(machine);
+  if (!arch) return bytes;
+  ByteWriter w(&bytes);
+  bytes.reserve(EhFrameTableSize(entries));
+  size_t cie = WriteEhFrameCie(w, *arch);
+  for (const EhFrameTableEntry* e : entries) {
+    if (e->program.empty()) continue;
+    if (!WriteEhFrameFdeWithProgram(w, cie, eh_frame_address, e->address, e->size, e->program)) return {};
+  }
+  w.U32(0);  // terminator
+  return bytes;
+}
+
 ElfImage WrapEhFrameInElf(const CodeInfo& code, uint64_t load_address, const EhFrameImage& eh, uint16_t machine) {
   ElfImage image;
   if (eh.bytes.empty()) return image;

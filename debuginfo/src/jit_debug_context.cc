@@ -99,71 +99,119 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   opts.comp_dir = options_.comp_dir;
   uint64_t range = code.address >> options_.range_bits;
   last_range_ = range;
+  generation_[range]++;
   Group* g = Register(WriteMiniDebugInfo({&info}, opts), Group::kSingle, range, {&info});
   if (g) covering_[code.address] = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;
-    std::set<uint64_t> ranges = dirty_ranges_;
-    for (Group* gr : groups_)
-      if (gr->kind == Group::kSingle) ranges.insert(gr->range);
-    PackRanges(ranges, /*compress=*/options_.compress == CompressPolicy::kAlways);
-    // Better than ART, which compresses only after a code GC: every range but
-    // the one new code is going into is stable, so compress it now (at most
-    // one xz run per 64 KiB range per pack).
-    if (options_.compress == CompressPolicy::kAfterFree) CompressLocked();
+    if (options_.deferred) {
+      pack_due_ = true;
+    } else {
+      std::vector<Rebuild> plan = Plan(/*with_singles=*/true);
+      Build(plan);
+      Apply(plan);
+    }
   }
   stats_.build_ns += now_ns() - t0;
   return true;
 }
 
-// Rebuilds each range's entries as one ELF: the new one is linked before the
-// old ones are unlinked, so readers never see a gap in coverage.
-void JitDebugContext::PackRanges(const std::set<uint64_t>& ranges, bool compress) {
+// Packing merges every range holding single-function entries or symbols of
+// freed code. Compression (after free, or kAlways) also rebuilds packed groups
+// as compressed ones. ART compresses only after a code GC and leaves the
+// group of the newest code; beyond ART, kAfterFree compresses at every pack
+// all ranges but the one new code is going into (they are stable), so
+// long-running programs without code GC get compressed debug info too.
+std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
+  std::set<uint64_t> ranges = dirty_ranges_;
+  dirty_ranges_.clear();
+  bool compress = !options_.full && options_.compress != CompressPolicy::kOff;
+  bool always = options_.compress == CompressPolicy::kAlways;
+  for (Group* g : groups_) {
+    if (with_singles && g->kind == Group::kSingle) ranges.insert(g->range);
+    if (compress && g->kind == Group::kPacked && (always || g->range != last_range_)) ranges.insert(g->range);
+  }
+  std::vector<Rebuild> plan;
   for (uint64_t range : ranges) {
-    dirty_ranges_.erase(range);
-    std::vector<const CodeInfo*> codes;
+    Rebuild r;
+    r.range = range;
+    r.generation = generation_[range];
+    bool compressed = always || (compress && range != last_range_);
+    r.kind = compressed ? Group::kCompressed : Group::kPacked;
     uint64_t lo = range << options_.range_bits, hi = (range + 1) << options_.range_bits;
-    for (auto it = live_.lower_bound(lo); it != live_.end() && it->first < hi; ++it) codes.push_back(&it->second);
-    std::set<Group*> old;
-    for (Group* g : groups_)
-      if (g->range == range) old.insert(g);
-    if (codes.empty()) {
-      for (Group* g : old) Unregister(g);
-      continue;
-    }
-    bool keep_uncompressed = range == last_range_ && options_.compress != CompressPolicy::kAlways;
-    Group::Kind kind = compress && !keep_uncompressed ? Group::kCompressed : Group::kPacked;
-    ElfWriterOptions opts;
-    std::vector<uint8_t> bytes =
-        kind == Group::kCompressed ? WriteCompressedDebugInfo(codes, opts) : WriteMiniDebugInfo(codes, opts);
-    Group* g = Register(std::move(bytes), kind, range, codes);
-    if (!g) continue;
-    for (Group* o : old) Unregister(o);
-    for (const CodeInfo* c : codes) covering_[c->address] = g;
-    stats_.packs++;
-    if (kind == Group::kCompressed) stats_.compressions++;
+    for (auto it = live_.lower_bound(lo); it != live_.end() && it->first < hi; ++it) r.codes.push_back(it->second);
+    plan.push_back(std::move(r));
+  }
+  return plan;
+}
+
+void JitDebugContext::Build(std::vector<Rebuild>& plan) {
+  ElfWriterOptions opts;
+  for (Rebuild& r : plan) {
+    if (r.codes.empty()) continue;
+    std::vector<const CodeInfo*> codes;
+    codes.reserve(r.codes.size());
+    for (const CodeInfo& c : r.codes) codes.push_back(&c);
+    r.bytes = r.kind == Group::kCompressed ? WriteCompressedDebugInfo(codes, opts) : WriteMiniDebugInfo(codes, opts);
   }
 }
 
-void JitDebugContext::CompressLocked() {
-  freed_since_compress_ = false;
-  // Groups holding symbols of freed code are rebuilt without them in any case.
-  std::set<uint64_t> dirty = dirty_ranges_;
-  if (options_.full || options_.compress == CompressPolicy::kOff) {
-    PackRanges(dirty, /*compress=*/false);
-    return;
+// Rebuilds each range's entries as one ELF: the new one is linked before the
+// old ones are unlinked, so readers never see a gap in coverage.
+void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
+  for (Rebuild& r : plan) {
+    if (generation_[r.range] != r.generation) {
+      // Code came or went while the file was built: again (deferred mode
+      // runs Maintain until nothing is due). New code left a single entry;
+      // freed code is marked dirty.
+      dirty_ranges_.insert(r.range);
+      if (options_.deferred && options_.pack && !options_.full) pack_due_ = true;
+      continue;
+    }
+    std::set<Group*> old;
+    for (Group* g : groups_)
+      if (g->range == r.range) old.insert(g);
+    if (r.codes.empty()) {
+      for (Group* g : old) Unregister(g);
+      continue;
+    }
+    std::vector<const CodeInfo*> codes;
+    for (const CodeInfo& c : r.codes) codes.push_back(&c);
+    Group* g = Register(std::move(r.bytes), r.kind, r.range, codes);
+    if (!g) continue;
+    for (Group* o : old) Unregister(o);
+    for (const CodeInfo& c : r.codes) covering_[c.address] = g;
+    stats_.packs++;
+    if (r.kind == Group::kCompressed) stats_.compressions++;
   }
-  std::set<uint64_t> ranges = dirty;
-  for (Group* g : groups_)
-    if (g->kind == Group::kPacked && (g->range != last_range_ || options_.compress == CompressPolicy::kAlways))
-      ranges.insert(g->range);
-  PackRanges(ranges, /*compress=*/true);
 }
 
 void JitDebugContext::CompressNow() {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t t0 = now_ns();
-  CompressLocked();
+  std::vector<Rebuild> plan = Plan(/*with_singles=*/false);
+  Build(plan);
+  Apply(plan);
+  stats_.build_ns += now_ns() - t0;
+}
+
+bool JitDebugContext::MaintenanceDue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pack_due_;
+}
+
+void JitDebugContext::Maintain() {
+  std::vector<Rebuild> plan;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pack_due_) return;
+    pack_due_ = false;
+    plan = Plan(/*with_singles=*/true);
+  }
+  uint64_t t0 = now_ns();
+  Build(plan);  // the expensive part (ELF and xz), without the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  Apply(plan);
   stats_.build_ns += now_ns() - t0;
 }
 
@@ -175,6 +223,7 @@ bool JitDebugContext::RemoveCode(uint64_t address) {
   auto cov = covering_.find(address);
   Group* g = cov == covering_.end() ? nullptr : cov->second;
   live_.erase(live);
+  generation_[address >> options_.range_bits]++;
   if (g) {
     if (g->codes.size() <= 1) {
       Unregister(g);  // a single-function entry goes at once

@@ -94,7 +94,11 @@ jit_code_entry* JitDescriptorWriter::Register(const void* symfile, uint64_t size
   jit_code_entry* entry;
   try {
     entry = AllocateEntry();
-    live_entries_.reserve(live_entries_.size() + 1);
+    // Grow ahead so the insert below cannot throw. Only when needed: libstdc++'s
+    // reserve() also shrinks, and a rehash per registration was 2% of a VM run.
+    size_t need = live_entries_.size() + 1;
+    if (static_cast<double>(need) > static_cast<double>(live_entries_.bucket_count()) * live_entries_.max_load_factor())
+      live_entries_.reserve(2 * need);
   } catch (const std::bad_alloc&) {
     return nullptr;  // the C API promises NULL, not an exception
   }

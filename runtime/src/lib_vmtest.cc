@@ -53,6 +53,8 @@ bool write_atomically(const std::string& path, const std::string& text) {
 }
 
 int vmtest_stop_here(State* L) {
+  // A debugger is about to look: all code compiled so far has its debug info.
+  if (L->g->jit) L->g->jit->SyncListeners();
   std::string out;
   for (CallInfo* ci = L->ci; ci > L->base_ci; ci--) {
     if (!ci_is_lua(ci)) continue;
@@ -131,6 +133,7 @@ __attribute__((noinline)) int recurse_deep(volatile int* depth, int n) {
 int vmtest_crash(State* L) {
   static const char* const kKinds[] = {"segv", "abort", "ill", "fpe", "stack-overflow", "jit-segv", nullptr};
   int kind = check_option(L, 1, nullptr, kKinds);
+  if (L->g->jit) L->g->jit->SyncListeners();  // the crash dumper reads the debug info
   fflush(stdout);
   switch (kind) {
     case 0:

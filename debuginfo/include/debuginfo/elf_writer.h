@@ -74,6 +74,25 @@ EhFrameImage WriteEhFrameWithHdr(const CodeInfo& code, uint64_t load_address,
 EhFrameImage WriteEhFrameWithHdrAt(const CodeInfo& code, uint64_t load_address,
                                    uint64_t eh_frame_address, uint16_t machine = kElfMachineX86_64);
 
+// An .eh_frame table for many functions, as __register_frame takes it: one
+// CIE, one FDE per function (pc-relative, so the bytes are built for the
+// address they will live at), and a zero terminator. Each function's CFA
+// program is encoded once (EncodeEhFrameProgram) and reused whenever the table
+// is rebuilt. Returns an empty vector if a function is more than 2 GiB away
+// from the table or its frame description is invalid.
+struct EhFrameTableEntry {
+  uint64_t address = 0;
+  uint64_t size = 0;
+  std::vector<uint8_t> program;  // EncodeEhFrameProgram's output
+};
+// Empty when the description is invalid or has no rows (no FDE needed).
+std::vector<uint8_t> EncodeEhFrameProgram(const CodeInfo& code, uint16_t machine = kElfMachineX86_64);
+// The exact size WriteEhFrameTable will produce (0 for an unknown machine).
+size_t EhFrameTableSize(const std::vector<const EhFrameTableEntry*>& entries,
+                        uint16_t machine = kElfMachineX86_64);
+std::vector<uint8_t> WriteEhFrameTable(const std::vector<const EhFrameTableEntry*>& entries,
+                                       uint64_t eh_frame_address, uint16_t machine = kElfMachineX86_64);
+
 // A synthetic ELF laid out as perf inject's jitted-PID-N.so: .text NOBITS at
 // load_address, .eh_frame and .eh_frame_hdr at their addresses, the symbol.
 // For tools that only read files (llvm-dwarfdump --eh-frame, libdw).

@@ -37,6 +37,12 @@ struct JitDebugOptions {
   int pack_every = 64;  // ART: pack after every 64 new entries
   int range_bits = 16;  // 64 KiB code ranges
   std::string comp_dir; // full mode: where relative source names resolve
+  // Off: AddCode packs and compresses inline when the policy says so (a few
+  // ms every pack_every functions). On: AddCode and RemoveCode only register
+  // and unregister single-function entries (~10 us) and MaintenanceDue() turns
+  // true; the caller runs Maintain() on a thread of its own. Either way a
+  // debugger knows a function before AddCode returns.
+  bool deferred = false;
 };
 
 struct JitDebugStats {
@@ -70,6 +76,12 @@ class JitDebugContext {
   // Applies the compression policy now (e.g. after a code GC) and drops the
   // symbols of freed code from packed groups.
   void CompressNow();
+  // Deferred mode: whether a pack is due, and doing it. Maintain builds the
+  // new ELF files without holding the context's lock (AddCode and RemoveCode
+  // are not held up by xz); a range that changed meanwhile is left for the
+  // next run.
+  bool MaintenanceDue();
+  void Maintain();
   void SetOptions(const JitDebugOptions& options);
   // Stops using the allocator (its memory is going away); registered files stay.
   void DetachAllocator();
@@ -86,11 +98,22 @@ class JitDebugContext {
     std::set<uint64_t> codes;
   };
 
+  // One range to rebuild: planned and applied under the lock, built outside.
+  struct Rebuild {
+    uint64_t range = 0;
+    uint64_t generation = 0;
+    Group::Kind kind = Group::kPacked;
+    std::vector<CodeInfo> codes;
+    std::vector<uint8_t> bytes;
+  };
   Group* Register(std::vector<uint8_t> bytes, Group::Kind kind, uint64_t range,
                   const std::vector<const CodeInfo*>& codes);
   void Unregister(Group* g);
-  void PackRanges(const std::set<uint64_t>& ranges, bool compress);
-  void CompressLocked();
+  // The pack every pack_every new functions (with_singles) or the compression
+  // after code GC (without): which ranges to rebuild, and as what.
+  std::vector<Rebuild> Plan(bool with_singles);
+  void Build(std::vector<Rebuild>& plan);
+  void Apply(std::vector<Rebuild>& plan);
 
   JitDescriptorWriter* writer_;
   JitDebugOptions options_;
@@ -102,6 +125,8 @@ class JitDebugContext {
   std::map<uint64_t, Group*> covering_;
   std::set<Group*> groups_;
   int new_since_pack_ = 0;
+  bool pack_due_ = false;
+  std::map<uint64_t, uint64_t> generation_;  // range -> changes so far
   bool freed_since_compress_ = false;
   std::set<uint64_t> dirty_ranges_;  // packed groups still holding symbols of freed code
   uint64_t last_range_ = 0;

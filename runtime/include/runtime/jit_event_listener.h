@@ -2,7 +2,8 @@
 // listeners and knows nothing of what they do with it (GDB JIT interface, perf
 // map, jitdump, tombstone capture). Listeners are called with the JIT's lock
 // held, from the compiler thread (loads) or the VM thread (frees); they must
-// be quick and must not call back into the VM.
+// be quick and must not call back into the VM; slow work belongs on a thread
+// of the listener's own (see Sync).
 #pragma once
 
 #include "debuginfo/code_event.h"
@@ -17,6 +18,9 @@ class JitEventListener {
   virtual void OnCodeFreed(const jitscope::CodeInfo& code) = 0;
   // A garbage collection that freed code has finished (a time to compact).
   virtual void OnCodeGcDone() {}
+  // Returns once everything reported so far is visible to outside tools (a
+  // listener that works asynchronously waits for its queue here).
+  virtual void Sync() {}
 };
 
 }  // namespace jitvm

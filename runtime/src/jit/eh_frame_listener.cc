@@ -1,9 +1,7 @@
 #include "eh_frame_listener.h"
 
-#include <cstdlib>
 #include <cstring>
-
-#include "debuginfo/elf_writer.h"
+#include <vector>
 
 extern "C" void __register_frame(void* begin);
 extern "C" void __deregister_frame(void* begin);
@@ -13,35 +11,86 @@ namespace jit {
 
 EhFrameListener::~EhFrameListener() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [addr, f] : frames_) __deregister_frame(f.buf);  // the region goes with the JIT
-  frames_.clear();
+  for (auto& [base, g] : groups_)
+    if (g.buf) __deregister_frame(g.buf);  // the region goes with the JIT
+  groups_.clear();
+}
+
+size_t EhFrameListener::registered() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (auto& [base, g] : groups_) n += g.functions.size();
+  return n;
+}
+
+size_t EhFrameListener::tables() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (auto& [base, g] : groups_) n += g.buf != nullptr;
+  return n;
+}
+
+void EhFrameListener::Rebuild(uint64_t base, Group& group) {
+  std::vector<const jitscope::EhFrameTableEntry*> entries;
+  entries.reserve(group.functions.size());
+  for (auto& [addr, e] : group.functions)
+    if (!e.program.empty()) entries.push_back(&e);
+  uint8_t* old_buf = group.buf;
+  size_t old_size = group.size;
+  group.buf = nullptr;
+  group.size = 0;
+  if (!entries.empty()) {
+    size_t size = jitscope::EhFrameTableSize(entries);
+    uint8_t* buf = cache_->AllocateData(size);
+    if (buf) {
+      std::vector<uint8_t> bytes = jitscope::WriteEhFrameTable(entries, reinterpret_cast<uint64_t>(buf));
+      if (bytes.size() == size) {
+        memcpy(buf, bytes.data(), size);
+        __register_frame(buf);  // the table is zero-terminated
+        group.buf = buf;
+        group.size = size;
+      } else {
+        cache_->FreeData(buf, size);
+      }
+    }
+  }
+  if (old_buf) {
+    __deregister_frame(old_buf);
+    cache_->FreeData(old_buf, old_size);
+  }
+  (void)base;
 }
 
 void EhFrameListener::OnCodeLoaded(const jitscope::CodeInfo& code) {
-  // The encoding is pc-relative, so the bytes depend on where they live: size
-  // them once, then build them at their final address.
-  jitscope::EhFrameImage probe = jitscope::WriteEhFrameWithHdrAt(code, code.address, code.address);
-  if (probe.bytes.empty()) return;
-  uint8_t* buf = cache_->AllocateData(probe.bytes.size());
-  if (!buf) return;
-  jitscope::EhFrameImage eh = jitscope::WriteEhFrameWithHdrAt(code, code.address, reinterpret_cast<uint64_t>(buf));
-  if (eh.bytes.size() != probe.bytes.size()) {
-    cache_->FreeData(buf, probe.bytes.size());
-    return;
-  }
-  memcpy(buf, eh.bytes.data(), eh.bytes.size());
+  jitscope::EhFrameTableEntry entry;
+  entry.address = code.address;
+  entry.size = code.size;
+  entry.program = jitscope::EncodeEhFrameProgram(code);
+  uint64_t base = code.address & ~(kGroupBytes - 1);
   std::lock_guard<std::mutex> lock(mu_);
-  __register_frame(buf);  // the .eh_frame part starts the buffer, zero-terminated
-  frames_[code.address] = Frame{buf, eh.bytes.size()};
+  Group& g = groups_[base];
+  g.functions[code.address] = std::move(entry);
+  Rebuild(base, g);
+  stale_.erase(base);
 }
 
 void EhFrameListener::OnCodeFreed(const jitscope::CodeInfo& code) {
+  uint64_t base = code.address & ~(kGroupBytes - 1);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = frames_.find(code.address);
-  if (it == frames_.end()) return;
-  __deregister_frame(it->second.buf);
-  cache_->FreeData(it->second.buf, it->second.size);
-  frames_.erase(it);
+  auto it = groups_.find(base);
+  if (it == groups_.end() || it->second.functions.erase(code.address) == 0) return;
+  stale_.insert(base);
+}
+
+void EhFrameListener::OnCodeGcDone() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint64_t base : stale_) {
+    auto it = groups_.find(base);
+    if (it == groups_.end()) continue;
+    Rebuild(base, it->second);
+    if (it->second.functions.empty()) groups_.erase(it);
+  }
+  stale_.clear();
 }
 
 }  // namespace jit

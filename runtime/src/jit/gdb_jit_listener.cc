@@ -1,9 +1,13 @@
 #include "gdb_jit_listener.h"
 
+#include <pthread.h>
+
 namespace jitvm {
 namespace jit {
 
-GdbJitListener::GdbJitListener(const jitscope::JitDebugOptions& options, CodeCache* cache) : cache_(cache) {
+GdbJitListener::GdbJitListener(const jitscope::JitDebugOptions& options_in, CodeCache* cache) : cache_(cache) {
+  jitscope::JitDebugOptions options = options_in;
+  options.deferred = true;
   auto alloc = [](void* ctx, size_t bytes) -> uint8_t* { return static_cast<CodeCache*>(ctx)->AllocateData(bytes); };
   auto release = [](void* ctx, uint8_t* p, size_t bytes) { static_cast<CodeCache*>(ctx)->FreeData(p, bytes); };
   context_ = std::make_unique<jitscope::JitDebugContext>(&jitscope::GlobalJitDescriptorWriter(), options, alloc,
@@ -11,14 +15,68 @@ GdbJitListener::GdbJitListener(const jitscope::JitDebugOptions& options, CodeCac
   // Entries live in the data region too; it is never unmapped while the VM runs.
   jitscope::GlobalJitDescriptorWriter().SetChunkAllocator(
       [](void* ctx, size_t bytes) -> void* { return static_cast<CodeCache*>(ctx)->AllocateData(bytes); }, cache_);
+  worker_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "jit-debuginfo");
+    WorkerLoop();
+  });
 }
 
 GdbJitListener::~GdbJitListener() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;  // the worker drains the queue before it stops
+  }
+  work_cv_.notify_all();
+  worker_.join();
   // The JIT (and its data region) may be gone already: new entries come from the
   // heap from now on, and region memory is not handed back.
   jitscope::GlobalJitDescriptorWriter().SetChunkAllocator(nullptr, nullptr);
   context_->DetachAllocator();
   context_.reset();
+}
+
+void GdbJitListener::Wake(bool compress) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (compress) compress_ = true;
+    else maintain_ = true;
+  }
+  work_cv_.notify_one();
+}
+
+void GdbJitListener::OnCodeLoaded(const jitscope::CodeInfo& code) {
+  context_->AddCode(code);
+  if (context_->MaintenanceDue()) Wake(false);
+}
+
+void GdbJitListener::OnCodeFreed(const jitscope::CodeInfo& code) { context_->RemoveCode(code.address); }
+
+void GdbJitListener::OnCodeGcDone() { Wake(true); }
+
+void GdbJitListener::Sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [this] { return !maintain_ && !compress_ && !busy_; });
+}
+
+void GdbJitListener::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [this] { return stop_ || maintain_ || compress_; });
+    if (!maintain_ && !compress_) return;  // stop_, and nothing left to do
+    bool maintain = maintain_, compress = compress_;
+    maintain_ = compress_ = false;
+    busy_ = true;
+    lock.unlock();
+    if (maintain) {
+      // A range that changed while its file was built is due again at once.
+      do context_->Maintain();
+      while (context_->MaintenanceDue());
+    }
+    if (compress) context_->CompressNow();
+    lock.lock();
+    busy_ = false;
+    if (!maintain_ && !compress_) idle_cv_.notify_all();
+  }
 }
 
 }  // namespace jit

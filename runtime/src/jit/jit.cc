@@ -56,6 +56,13 @@ Jit::~Jit() {
   // Listeners drop what they still hold for freed code (packed debug info) now,
   // while the data region their entries live in is still mapped.
   for (JitEventListener* l : listeners_) l->OnCodeGcDone();
+  // Asynchronous listeners finish while the data region is still mapped.
+  for (JitEventListener* l : listeners_) l->Sync();
+}
+
+void Jit::SyncListeners() {
+  // listeners_ only changes during set-up; listeners never take mu_.
+  for (JitEventListener* l : listeners_) l->Sync();
 }
 
 void Jit::AddListener(JitEventListener* listener) {

@@ -88,6 +88,9 @@ class Jit {
   void AfterGc();
   // Frees all code not on the VM's stack (vmtest.flush_jit).
   void FlushAll();
+  // Waits until every listener has made all code events so far visible to
+  // outside tools (debug info is registered asynchronously).
+  void SyncListeners();
   void PrintStats(FILE* out);
   const JitStats& stats() const { return stats_; }
   // Snapshot of installed code descriptions (for tests and tools).
