@@ -1,5 +1,6 @@
 #include "jit_process.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include "unwinder/process_info.h"
@@ -27,6 +28,50 @@ Result<std::vector<DescriptorReport>> InspectProcess(DescriptorLocator& locator,
     reports.push_back(DescriptorReport{location, ReadDescriptorAt(pid, location.address)});
   }
   return reports;
+}
+
+namespace {
+std::string PermissionAdvice(pid_t pid) {
+  return "permission denied reading process " + std::to_string(pid) +
+         ": run as the same user as the target (or root), and check /proc/sys/kernel/yama/ptrace_scope "
+         "(1 allows only descendants; set it to 0 or use sudo)";
+}
+}  // namespace
+
+Result<Target> OpenTarget(pid_t pid, const std::string& command) {
+  if (!ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " does not exist"};
+  Target t;
+  t.pid = pid;
+  t.comm = ReadProcessComm(pid);
+  Result<std::vector<MapEntry>> maps = ReadProcessMaps(pid);
+  if (!maps) {
+    if (!ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " exited during the read"};
+    return std::move(maps).take_error();
+  }
+  t.maps = std::move(*maps);
+  DescriptorLocator locator;
+  Result<std::vector<DescriptorLocation>> locations = locator.LocateInMaps(t.maps, pid);
+  if (!locations) return std::move(locations).take_error();
+  if (locations->empty())
+    return Error{"process " + std::to_string(pid) + " (" + t.comm + ") has no JIT descriptor (" +
+                 std::string(kJitDescriptorSymbol) + " is not defined by any mapped ELF file)"};
+  t.memory = std::make_unique<RemoteMemory>(pid);
+  // Probe once so that EPERM is reported as such, not as a bad descriptor.
+  uint32_t probe = 0;
+  if (!t.memory->Read32(locations->front().address, &probe)) {
+    int err = t.memory->last_error();
+    if (err == EPERM || err == EACCES) return Error{PermissionAdvice(pid)};
+    if (err == ESRCH || !ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " exited during the read"};
+    return Error{"cannot read descriptor at " + HexAddress(locations->front().address) + ": " + std::strerror(err)};
+  }
+  t.snapshotter = std::make_unique<JitSnapshotter>(*t.memory, std::move(*locations));
+  Result<bool> polled = t.snapshotter->Poll();
+  if (!polled) {
+    if (!ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " exited during the read"};
+    return Error{polled.error()};
+  }
+  (void)command;
+  return t;
 }
 
 }  // namespace jitscope::cli

@@ -2,6 +2,12 @@
 // process, keeping per-descriptor failures instead of giving up.
 #pragma once
 
+#include <memory>
+
+#include "debuginfo/jit_snapshot.h"
+#include "debuginfo/process_maps.h"
+#include "unwinder/remote_memory.h"
+
 #include <sys/types.h>
 
 #include <string>
@@ -23,6 +29,21 @@ struct DescriptorReport {
 // vector means it exports no descriptor.
 Result<std::vector<DescriptorReport>> InspectProcess(DescriptorLocator& locator, pid_t pid,
                                                      std::string_view symbol = kJitDescriptorSymbol);
+
+// A live target opened for reading: its maps, its descriptors and an
+// up-to-date snapshot of its JIT debug info.
+struct Target {
+  pid_t pid = 0;
+  std::string comm;
+  std::vector<MapEntry> maps;
+  std::unique_ptr<RemoteMemory> memory;
+  std::unique_ptr<JitSnapshotter> snapshotter;
+};
+
+// Opens PID and takes a first snapshot. Errors are one line a user can act
+// on: no such process, permission denied (with what to do), no descriptor,
+// the target exited during the read.
+Result<Target> OpenTarget(pid_t pid, const std::string& command);
 
 // Reads one descriptor at a known address (no symbol lookup).
 Result<DescriptorSnapshot> ReadDescriptorAt(pid_t pid, uint64_t address);

@@ -175,6 +175,10 @@ DescriptorReader::Outcome DescriptorReader::TryRead(uint64_t address, Descriptor
   if (header != Outcome::kDone) return header;
 
   const size_t layout_size = EntryLayoutSize(snapshot->variant);
+  // Entries sit together in pages (writers allocate them in chunks): one
+  // read per page instead of one per entry. Fresh for every attempt; the
+  // copy is only trusted after R3 below.
+  PageCacheMemory pages(memory_);
   std::unordered_set<uint64_t> visited;
   uint64_t previous = address;
   uint64_t current = snapshot->first_entry;
@@ -192,7 +196,7 @@ DescriptorReader::Outcome DescriptorReader::TryRead(uint64_t address, Descriptor
     if (!visited.insert(current).second) {
       return Anomaly(*snapshot, where() + " was already visited: the list has a loop", problem);
     }
-    if (!memory_.ReadFully(current, bytes, layout_size)) {
+    if (!pages.ReadFully(current, bytes, layout_size)) {
       return Anomaly(*snapshot, "cannot read " + where(), problem);
     }
     JitEntrySnapshot entry;

@@ -46,7 +46,18 @@ class Parser {
     if (!elf || elf_kind(elf.get()) != ELF_K_ELF) return Error{"libelf rejects the file: " + ElfError()};
     GElf_Ehdr ehdr;
     if (gelf_getehdr(elf.get(), &ehdr) == nullptr) return Error{"bad ELF header: " + ElfError()};
-    if (depth == 0) info_->machine = ehdr.e_machine;
+    if (depth == 0) {
+      info_->machine = ehdr.e_machine;
+      info_->elf_type = ehdr.e_type;
+      size_t phnum = 0;
+      if (elf_getphdrnum(elf.get(), &phnum) == 0) {
+        for (size_t i = 0; i < phnum && i < 256; i++) {
+          GElf_Phdr ph;
+          if (gelf_getphdr(elf.get(), static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_LOAD) continue;
+          info_->segments.push_back(SymfileSegment{ph.p_vaddr, ph.p_offset, ph.p_filesz, (ph.p_flags & PF_X) != 0});
+        }
+      }
+    }
     size_t shstrndx = 0;
     if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0) return Error{"no section name table: " + ElfError()};
     std::vector<Section> sections;
@@ -98,7 +109,7 @@ class Parser {
       Result<bool> r = nested.Run(depth + 1);
       if (!r) return Error{"inner ELF of .gnu_debugdata: " + r.error()};
     }
-    if (has_lines && !relocatable) ReadDwarf(elf.get());
+    if (has_lines && !relocatable && limits_.read_lines) ReadDwarf(elf.get());
     return true;
   }
 

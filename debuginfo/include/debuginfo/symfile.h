@@ -38,8 +38,14 @@ struct SymfileLine {
   uint32_t file = 0;  // index into SymfileInfo::files
 };
 
+struct SymfileSegment {  // a PT_LOAD (native modules)
+  uint64_t vaddr = 0, offset = 0, filesz = 0;
+  bool executable = false;
+};
+
 struct SymfileInfo {
   SymfileKind kind = SymfileKind::kSingle;
+  uint16_t elf_type = 0;
   uint16_t machine = 0;
   uint64_t text_address = 0;  // the .text (NOBITS for ours) range the file describes
   uint64_t text_size = 0;
@@ -48,6 +54,7 @@ struct SymfileInfo {
   std::vector<SymfileLine> lines;          // sorted by address; empty unless DWARF lines
   bool has_cfi = false;                    // .debug_frame or .eh_frame present
   uint64_t inner_size = 0;                 // compressed: size of the decompressed ELF
+  std::vector<SymfileSegment> segments;
 };
 
 struct SymfileLimits {
@@ -56,6 +63,9 @@ struct SymfileLimits {
   size_t max_lines = 1 << 22;
   // .gnu_debugdata of a 64 KiB range decompresses to tens of KiB.
   uint64_t max_decompressed = 64ull << 20;
+  // DWARF line tables: wanted for JIT symbol files, too slow for a 100 MB
+  // native library whose symbols are all we need.
+  bool read_lines = true;
 };
 
 // `data` is copied by nobody: it must stay valid during the call only.

@@ -1,0 +1,120 @@
+#include <charconv>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "command.h"
+#include "debuginfo/symbolizer.h"
+#include "jit_process.h"
+
+namespace jitscope::cli {
+namespace {
+
+constexpr std::string_view kUsage =
+    "Usage: jitscope symbolize PID [ADDR...] [--json]\n"
+    "\n"
+    "Names the function at each address (hex, with or without 0x) of a running\n"
+    "process: JIT functions from the GDB JIT interface (with source:line when\n"
+    "their entry has DWARF lines) and native functions from the ELF files the\n"
+    "process maps. Without ADDR arguments, addresses are read from stdin,\n"
+    "whitespace separated. One line per address:\n"
+    "  0x7f...  fib@fib.lua:3+0x1c  [jit]\n"
+    "  0x55...  main+0x10  (/path/to/binary)\n"
+    "  0x12...  ??\n"
+    "\n"
+    "Options:\n"
+    "  --json      print JSON instead of text\n"
+    "  --verbose   also report native files whose symbols could not be read\n"
+    "\n"
+    "Exit status: 0 on success (unknown addresses print \"??\"), 1 if the process\n"
+    "cannot be read, 2 on a bad command line or a malformed address.\n";
+
+std::optional<uint64_t> ParseHex(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  uint64_t value = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+int Run(const ParsedArgs& args) {
+  static const Command* self = FindCommand("symbolize");
+  std::optional<int> pid = ParsePid(args.positionals[0]);
+  if (!pid) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id");
+  std::vector<std::string> words(args.positionals.begin() + 1, args.positionals.end());
+  if (words.empty()) {
+    std::string w;
+    while (std::cin >> w) words.push_back(w);
+  }
+  std::vector<uint64_t> addresses;
+  for (const std::string& w : words) {
+    std::optional<uint64_t> a = ParseHex(w);
+    if (!a) return UsageError(*self, "'" + w + "' is not a hex address");
+    addresses.push_back(*a);
+  }
+  Result<Target> target = OpenTarget(*pid, "symbolize");
+  if (!target) {
+    std::cerr << "jitscope symbolize: " << target.error() << "\n";
+    return kExitFailure;
+  }
+  Symbolizer symbolizer;
+  symbolizer.AddModules(target->maps, target->pid);
+  symbolizer.AddJit(target->snapshotter->snapshot());
+  symbolizer.Finish();
+  bool json = args.Has("json");
+  if (args.Has("verbose"))
+    for (const std::string& p : symbolizer.problems()) std::cerr << "jitscope symbolize: warning: " << p << "\n";
+  nlohmann::json out = nlohmann::json::array();
+  for (uint64_t a : addresses) {
+    std::optional<SymbolMatch> m = symbolizer.Lookup(a);
+    if (json) {
+      nlohmann::json j{{"address", HexAddress(a)}};
+      if (m) {
+        j["function"] = m->symbol->name;
+        j["offset"] = m->offset;
+        j["start"] = HexAddress(m->symbol->start);
+        j["size"] = m->symbol->size;
+        j["module"] = m->symbol->module;
+        j["jit"] = m->symbol->jit;
+        if (m->symbol->jit) {
+          j["layout"] = SymfileKindName(m->symbol->kind);
+          j["entry"] = HexAddress(m->symbol->entry);
+          j["registered_ns"] = m->symbol->timestamp;
+        }
+        if (m->source.line) j["source"] = m->source.file + ":" + std::to_string(m->source.line);
+      }
+      out.push_back(std::move(j));
+      continue;
+    }
+    std::ostringstream line;
+    line << HexAddress(a) << "  ";
+    if (!m) {
+      line << "??";
+    } else {
+      line << m->symbol->name << "+0x" << std::hex << m->offset << std::dec;
+      if (m->symbol->jit) {
+        line << "  [jit]";
+      } else {
+        line << "  (" << m->symbol->module << ")";
+      }
+      if (m->source.line) line << "  " << m->source.file << ":" << m->source.line;
+    }
+    std::cout << line.str() << "\n";
+  }
+  if (json) std::cout << nlohmann::json{{"pid", target->pid}, {"comm", target->comm}, {"symbols", out}}.dump(2) << "\n";
+  return kExitOk;
+}
+
+const Command kSymbolizeCommand{
+    .name = "symbolize",
+    .summary = "Name the native or JIT function at addresses of a running process",
+    .usage = kUsage,
+    .options = {{.name = "json"}, {.name = "verbose"}},
+    .min_positionals = 1,
+    .max_positionals = 1u << 20,
+    .run = Run,
+};
+JITSCOPE_REGISTER_COMMAND(kSymbolizeCommand);
+
+}  // namespace
+}  // namespace jitscope::cli

@@ -1,0 +1,154 @@
+// `jitscope maps` and `jitscope symbolize` against a stopped jitvm, in every
+// debug-info layout and frame-pointer setting: every function whose symbol
+// file the VM registered (copied out independently by the test's own reader,
+// registered_symfiles.cc) is listed in the JIT mapping with its exact start
+// and size, and the start, middle and last byte of each one symbolize to it.
+// Also: native addresses symbolize to their module, and the errors a user
+// meets (no such process, no descriptor) are one clear line with exit 1.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness/paths.h"
+#include "harness/tool_runner.h"
+#include "modes_jitvm.h"
+#include "registered_symfiles.h"
+
+namespace jitscope::integration {
+namespace {
+
+std::string Hex(uint64_t value) {
+  std::ostringstream text;
+  text << "0x" << std::hex << value;
+  return text.str();
+}
+
+class JitscopeMaps : public ::testing::TestWithParam<DebugMode> {};
+
+TEST_P(JitscopeMaps, ListsAndSymbolizesEveryRegisteredFunction) {
+  std::vector<std::string> flags = {"--jit-threshold=0", "--test-builtins"};
+  flags.insert(flags.end(), GetParam().flags.begin(), GetParam().flags.end());
+  std::string error;
+  std::unique_ptr<StoppingJitvm> vm = StoppingJitvm::Start(flags, "flush.lua", &error);
+  ASSERT_NE(vm, nullptr) << error;
+  std::vector<RegisteredSymfile> files;
+  ASSERT_TRUE(ReadRegisteredSymfiles(vm->pid(), &files, &error)) << error;
+  std::map<uint64_t, ElfSymbol> expected;  // by address
+  for (const RegisteredSymfile& file : files)
+    for (const ElfSymbol& s : file.AllFunctions()) expected[s.value] = s;
+  ASSERT_GT(expected.size(), 3u) << DescribeSymfiles(files);
+
+  std::string jitscope = testing::BinPath("jitscope");
+  testing::ToolResult maps = testing::RunTool({jitscope, "maps", std::to_string(vm->pid()), "--json"});
+  ASSERT_EQ(maps.exit_code, 0) << maps.Describe();
+  nlohmann::json doc = nlohmann::json::parse(maps.out);
+  std::map<uint64_t, nlohmann::json> listed;
+  std::string jit_path;
+  for (const nlohmann::json& m : doc["mappings"]) {
+    for (const nlohmann::json& f : m["jit_functions"]) {
+      listed[std::stoull(f["start"].get<std::string>(), nullptr, 16)] = f;
+      jit_path = m["path"].get<std::string>();
+    }
+  }
+  EXPECT_EQ(jit_path, "/memfd:jit-cache") << "JIT functions must sit in the code cache's RX view";
+  EXPECT_TRUE(doc["unmapped_jit_functions"].empty()) << maps.out;
+  for (const auto& [address, symbol] : expected) {
+    auto it = listed.find(address);
+    ASSERT_NE(it, listed.end()) << symbol.name << " at " << Hex(address) << " is not listed\n" << maps.out;
+    EXPECT_EQ(it->second["name"], symbol.name);
+    EXPECT_EQ(it->second["size"].get<uint64_t>(), symbol.size) << symbol.name;
+  }
+  EXPECT_EQ(listed.size(), expected.size()) << maps.out;
+  const nlohmann::json& totals = doc["debug_info"];
+  EXPECT_EQ(totals["functions"].get<size_t>(), expected.size());
+  uint64_t layout_bytes = GetParam().layout == DebugLayout::kUnpacked ? totals["unpacked_bytes"].get<uint64_t>()
+                          : GetParam().layout == DebugLayout::kPacked ? totals["packed_bytes"].get<uint64_t>()
+                                                                      : totals["compressed_bytes"].get<uint64_t>();
+  EXPECT_GT(layout_bytes, 0u) << "no bytes in the mode's own layout: " << totals.dump();
+
+  // Start, middle and last byte of every function.
+  std::vector<std::string> argv = {jitscope, "symbolize", std::to_string(vm->pid()), "--json"};
+  struct Probe {
+    uint64_t address;
+    uint64_t start;
+    std::string name;
+  };
+  std::vector<Probe> probes;
+  for (const auto& [address, symbol] : expected) {
+    for (uint64_t a : {address, address + symbol.size / 2, address + symbol.size - 1}) {
+      probes.push_back(Probe{a, address, symbol.name});
+      argv.push_back(Hex(a));
+    }
+  }
+  testing::ToolResult sym = testing::RunTool(argv);
+  ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
+  nlohmann::json answers = nlohmann::json::parse(sym.out)["symbols"];
+  ASSERT_EQ(answers.size(), probes.size());
+  for (size_t i = 0; i < probes.size(); i++) {
+    EXPECT_EQ(answers[i].value("function", "??"), probes[i].name) << "at " << Hex(probes[i].address);
+    EXPECT_TRUE(answers[i].value("jit", false)) << answers[i].dump();
+    EXPECT_EQ(answers[i].value("offset", uint64_t{0}), probes[i].address - probes[i].start) << answers[i].dump();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, JitscopeMaps, ::testing::ValuesIn(AllDebugModes()),
+                         [](const ::testing::TestParamInfo<DebugMode>& info) { return std::string(info.param.name); });
+
+TEST(JitscopeSymbolize, NativeAddressesNameTheirModule) {
+  std::string error;
+  std::unique_ptr<StoppingJitvm> vm =
+      StoppingJitvm::Start({"--jit-threshold=0", "--test-builtins"}, "flush.lua", &error);
+  ASSERT_NE(vm, nullptr) << error;
+  // jitvm exports jit_h_call (ENABLE_EXPORTS): its address from our own
+  // symbol table plus the VM's load bias.
+  testing::ToolResult maps = testing::RunTool({testing::BinPath("jitscope"), "maps", std::to_string(vm->pid()), "--json"});
+  ASSERT_EQ(maps.exit_code, 0) << maps.Describe();
+  testing::ToolResult nm = testing::RunTool({"nm", "--defined-only", testing::BinPath("jitvm")});
+  ASSERT_EQ(nm.exit_code, 0) << nm.Describe();
+  uint64_t value = 0;
+  std::istringstream lines(nm.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.size() > 19 && line.substr(17) == "T jit_h_call") value = std::stoull(line.substr(0, 16), nullptr, 16);
+  ASSERT_NE(value, 0u) << "jit_h_call not in jitvm's symbol table";
+  // The load bias: the mapping of the file at offset 0 (PIE).
+  uint64_t bias = 0;
+  {
+    std::ifstream in("/proc/" + std::to_string(vm->pid()) + "/maps");
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(testing::BinPath("jitvm")) == std::string::npos) continue;
+      std::istringstream f(line);
+      std::string range, perms, offset;
+      f >> range >> perms >> offset;
+      if (std::stoull(offset, nullptr, 16) == 0) {
+        bias = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+        break;
+      }
+    }
+  }
+  ASSERT_NE(bias, 0u);
+  testing::ToolResult sym =
+      testing::RunTool({testing::BinPath("jitscope"), "symbolize", std::to_string(vm->pid()), Hex(bias + value + 4)});
+  ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
+  EXPECT_NE(sym.out.find("jit_h_call+0x4  (" + testing::BinPath("jitvm") + ")"), std::string::npos) << sym.out;
+}
+
+TEST(JitscopeMaps, ClearErrors) {
+  std::string jitscope = testing::BinPath("jitscope");
+  // A pid that cannot exist (above pid_max's hard limit).
+  testing::ToolResult gone = testing::RunTool({jitscope, "maps", "4194305"});
+  EXPECT_EQ(gone.exit_code, 1) << gone.Describe();
+  EXPECT_NE(gone.err.find("does not exist"), std::string::npos) << gone.err;
+  // A process without a JIT: this test itself.
+  testing::ToolResult none = testing::RunTool({jitscope, "maps", std::to_string(getpid())});
+  EXPECT_EQ(none.exit_code, 1) << none.Describe();
+  EXPECT_NE(none.err.find("no JIT descriptor"), std::string::npos) << none.err;
+  testing::ToolResult bad = testing::RunTool({jitscope, "symbolize", std::to_string(getpid()), "xyz"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.Describe();
+}
+
+}  // namespace
+}  // namespace jitscope::integration
