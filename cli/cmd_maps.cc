@@ -44,6 +44,7 @@ std::string Source(const SymfileFunction& f) {
 }
 
 std::string Seconds(uint64_t ns) {
+  if (ns == 0) return "-";  // plain GDB descriptors keep no time
   char buf[64];
   snprintf(buf, sizeof(buf), "%" PRIu64 ".%06" PRIu64, ns / 1000000000, (ns / 1000) % 1000000);
   return buf;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "harness/child_process.h"
 #include "harness/paths.h"
 #include "harness/tool_runner.h"
 #include "modes_jitvm.h"
@@ -134,6 +135,42 @@ TEST(JitscopeSymbolize, NativeAddressesNameTheirModule) {
       testing::RunTool({testing::BinPath("jitscope"), "symbolize", std::to_string(vm->pid()), Hex(bias + value + 4)});
   ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
   EXPECT_NE(sym.out.find("jit_h_call+0x4  (" + testing::BinPath("jitvm") + ")"), std::string::npos) << sym.out;
+}
+
+// A third-party producer: LLVM's lli registers relocatable objects through a
+// plain version-1 descriptor that lives in libLLVM-14.so.1.
+TEST(JitscopeMaps, ListsTheFunctionsOfLli) {
+  JITSCOPE_REQUIRE_TOOL(lli, "lli-14");
+  testing::LaunchOptions options;
+  options.argv = {lli, testing::SourcePath("tests/integration_modes/ir/sleep.ll")};
+  std::string error;
+  std::unique_ptr<testing::ChildProcess> child = testing::ChildProcess::Start(options, &error);
+  ASSERT_NE(child, nullptr) << error;
+  std::string jitscope = testing::BinPath("jitscope");
+  testing::ToolResult maps;
+  nlohmann::json doc;
+  std::map<std::string, uint64_t> found;
+  // lli registers its module before main runs, tens of ms after start.
+  for (int i = 0; i < 200 && found.size() < 3; i++) {
+    usleep(50 * 1000);
+    maps = testing::RunTool({jitscope, "maps", std::to_string(child->pid()), "--json"});
+    if (maps.exit_code != 0) continue;
+    doc = nlohmann::json::parse(maps.out);
+    found.clear();
+    for (const nlohmann::json& m : doc["mappings"])
+      for (const nlohmann::json& f : m["jit_functions"])
+        found[f["name"].get<std::string>()] = std::stoull(f["start"].get<std::string>(), nullptr, 16);
+  }
+  ASSERT_EQ(found.size(), 3u) << maps.Describe();
+  for (const char* name : {"main", "work", "helper"}) EXPECT_TRUE(found.count(name)) << name << "\n" << maps.out;
+  EXPECT_FALSE(doc["synchronized"].get<bool>()) << "a plain GDB descriptor has no seqlock";
+  ASSERT_EQ(doc["descriptors"].size(), 1u);
+  EXPECT_EQ(doc["descriptors"][0]["variant"], "gdb-v1");
+  EXPECT_NE(doc["descriptors"][0]["module"].get<std::string>().find("libLLVM-14.so"), std::string::npos);
+  testing::ToolResult sym = testing::RunTool(
+      {jitscope, "symbolize", std::to_string(child->pid()), Hex(found["work"] + 1)});
+  ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
+  EXPECT_NE(sym.out.find("work+0x1  [jit]"), std::string::npos) << sym.out;
 }
 
 TEST(JitscopeMaps, ClearErrors) {
