@@ -10,7 +10,7 @@ namespace jitscope::cli {
 namespace {
 
 constexpr std::string_view kUsage =
-    "Usage: jitscope maps PID [--json]\n"
+    "Usage: jitscope maps (PID | SNAPSHOT) [--json]\n"
     "\n"
     "The code map of a running process, read from outside without stopping it:\n"
     "every executable mapping, and inside each one every function registered\n"
@@ -52,14 +52,14 @@ std::string Seconds(uint64_t ns) {
 
 int Run(const ParsedArgs& args) {
   static const Command* self = FindCommand("maps");
-  std::optional<int> pid = ParsePid(args.positionals[0]);
-  if (!pid) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id");
-  Result<Target> target = OpenTarget(*pid, "maps");
+  std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "maps");
+  if (!opened) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id or a snapshot file");
+  Result<Target>& target = *opened;
   if (!target) {
     std::cerr << "jitscope maps: " << target.error() << "\n";
     return kExitFailure;
   }
-  const JitSnapshot& snap = target->snapshotter->snapshot();
+  const JitSnapshot& snap = target->jit();
   std::vector<Row> rows;
   for (const DescriptorView& d : snap.descriptors)
     for (const SnapshotEntry& e : d.entries)

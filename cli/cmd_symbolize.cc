@@ -11,7 +11,7 @@ namespace jitscope::cli {
 namespace {
 
 constexpr std::string_view kUsage =
-    "Usage: jitscope symbolize PID [ADDR...] [--json]\n"
+    "Usage: jitscope symbolize (PID | SNAPSHOT) [ADDR...] [--json]\n"
     "\n"
     "Names the function at each address (hex, with or without 0x) of a running\n"
     "process: JIT functions from the GDB JIT interface (with source:line when\n"
@@ -39,8 +39,6 @@ std::optional<uint64_t> ParseHex(std::string_view text) {
 
 int Run(const ParsedArgs& args) {
   static const Command* self = FindCommand("symbolize");
-  std::optional<int> pid = ParsePid(args.positionals[0]);
-  if (!pid) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id");
   std::vector<std::string> words(args.positionals.begin() + 1, args.positionals.end());
   if (words.empty()) {
     std::string w;
@@ -52,14 +50,17 @@ int Run(const ParsedArgs& args) {
     if (!a) return UsageError(*self, "'" + w + "' is not a hex address");
     addresses.push_back(*a);
   }
-  Result<Target> target = OpenTarget(*pid, "symbolize");
+  std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "symbolize");
+  if (!opened) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id or a snapshot file");
+  Result<Target>& target = *opened;
   if (!target) {
     std::cerr << "jitscope symbolize: " << target.error() << "\n";
     return kExitFailure;
   }
   Symbolizer symbolizer;
-  symbolizer.AddModules(target->maps, target->pid);
-  symbolizer.AddJit(target->snapshotter->snapshot());
+  // Offline, native files are read from their original paths if present.
+  symbolizer.AddModules(target->maps, target->offline ? 0 : target->pid);
+  symbolizer.AddJit(target->jit());
   symbolizer.Finish();
   bool json = args.Has("json");
   if (args.Has("verbose"))

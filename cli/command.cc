@@ -70,11 +70,13 @@ std::optional<ParsedArgs> ParseCommandLine(const Command& command, const std::ve
       *help_shown = true;
       return std::nullopt;
     }
-    if (arg.rfind("--", 0) != 0) {
+    // Single-letter options (-o FILE) are spelled as one-letter long names.
+    bool short_option = arg.size() == 2 && arg[1] != '-' && FindOption(command, arg.substr(1)) != nullptr;
+    if (arg.rfind("--", 0) != 0 && !short_option) {
       UsageError(command, "unknown option '" + arg + "'");
       return std::nullopt;
     }
-    std::string name = arg.substr(2);
+    std::string name = arg.substr(short_option ? 1 : 2);
     std::optional<std::string> inline_value;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       inline_value = name.substr(eq + 1);

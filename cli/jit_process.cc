@@ -3,6 +3,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <unistd.h>
+
+#include "command.h"
 #include "unwinder/process_info.h"
 #include "unwinder/remote_memory.h"
 
@@ -72,6 +75,21 @@ Result<Target> OpenTarget(pid_t pid, const std::string& command) {
   }
   (void)command;
   return t;
+}
+
+std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command) {
+  if (std::optional<int> pid = ParsePid(argument)) return OpenTarget(*pid, command);
+  if (access(argument.c_str(), F_OK) != 0) return std::nullopt;
+  if (!LooksLikeSnapshotFile(argument))
+    return Result<Target>(Error{argument + " is neither a process id nor a jitscope snapshot file"});
+  Result<ProcessSnapshot> loaded = ReadSnapshotFile(argument);
+  if (!loaded) return Result<Target>(std::move(loaded).take_error());
+  Target t;
+  t.pid = loaded->pid;
+  t.comm = loaded->comm;
+  t.maps = loaded->maps;
+  t.offline = std::make_unique<ProcessSnapshot>(std::move(*loaded));
+  return Result<Target>(std::move(t));
 }
 
 }  // namespace jitscope::cli

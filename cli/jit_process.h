@@ -6,6 +6,7 @@
 
 #include "debuginfo/jit_snapshot.h"
 #include "debuginfo/process_maps.h"
+#include "debuginfo/snapshot_file.h"
 #include "unwinder/remote_memory.h"
 
 #include <sys/types.h>
@@ -36,14 +37,21 @@ struct Target {
   pid_t pid = 0;
   std::string comm;
   std::vector<MapEntry> maps;
-  std::unique_ptr<RemoteMemory> memory;
-  std::unique_ptr<JitSnapshotter> snapshotter;
+  std::unique_ptr<RemoteMemory> memory;        // live targets
+  std::unique_ptr<JitSnapshotter> snapshotter; // live targets
+  std::unique_ptr<ProcessSnapshot> offline;    // a snapshot file instead
+
+  const JitSnapshot& jit() const { return offline ? offline->jit : snapshotter->snapshot(); }
+  // Where code bytes come from: the process, or the snapshot's copy.
+  Memory& code_memory() { return offline ? static_cast<Memory&>(offline->code) : *memory; }
 };
 
 // Opens PID and takes a first snapshot. Errors are one line a user can act
 // on: no such process, permission denied (with what to do), no descriptor,
 // the target exited during the read.
 Result<Target> OpenTarget(pid_t pid, const std::string& command);
+// PID or a snapshot file (`jitscope snapshot`). nullopt: neither (usage error).
+std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command);
 
 // Reads one descriptor at a known address (no symbol lookup).
 Result<DescriptorSnapshot> ReadDescriptorAt(pid_t pid, uint64_t address);

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "harness/child_process.h"
 #include "harness/paths.h"
+#include "harness/temp_dir.h"
 #include "harness/tool_runner.h"
 #include "modes_jitvm.h"
 #include "registered_symfiles.h"
@@ -171,6 +173,66 @@ TEST(JitscopeMaps, ListsTheFunctionsOfLli) {
       {jitscope, "symbolize", std::to_string(child->pid()), Hex(found["work"] + 1)});
   ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
   EXPECT_NE(sym.out.find("work+0x1  [jit]"), std::string::npos) << sym.out;
+}
+
+// A snapshot taken from a live VM answers maps, symbolize and disasm exactly
+// as the VM did, after the VM is gone; a damaged snapshot is a clear error.
+TEST(JitscopeSnapshot, ServesMapsSymbolizeAndDisasmAfterTheTargetIsGone) {
+  testing::TempDir dir;
+  std::string file = dir.File("vm.jss");
+  std::string jitscope = testing::BinPath("jitscope");
+  std::string live_maps, live_disasm, live_sym, name, start;
+  {
+    std::string error;
+    std::unique_ptr<StoppingJitvm> vm = StoppingJitvm::Start(
+        {"--jit-threshold=0", "--test-builtins", "--jit-debug=full"}, "flush.lua", &error);
+    ASSERT_NE(vm, nullptr) << error;
+    std::string pid = std::to_string(vm->pid());
+    testing::ToolResult maps = testing::RunTool({jitscope, "maps", pid, "--json"});
+    ASSERT_EQ(maps.exit_code, 0) << maps.Describe();
+    nlohmann::json doc = nlohmann::json::parse(maps.out);
+    for (const nlohmann::json& m : doc["mappings"])
+      for (const nlohmann::json& f : m["jit_functions"])
+        if (f["name"].get<std::string>().rfind("keep_inner@", 0) == 0) {
+          name = f["name"];
+          start = f["start"];
+        }
+    ASSERT_FALSE(name.empty()) << maps.out;
+    live_maps = doc["mappings"].dump();
+    testing::ToolResult dis = testing::RunTool({jitscope, "disasm", pid, name, "--json"});
+    ASSERT_EQ(dis.exit_code, 0) << dis.Describe();
+    live_disasm = dis.out;
+    EXPECT_NE(dis.out.find("\"source\": \""), std::string::npos) << "full mode interleaves source lines";
+    testing::ToolResult sym = testing::RunTool({jitscope, "symbolize", pid, start, "--json"});
+    live_sym = nlohmann::json::parse(sym.out)["symbols"].dump();
+    testing::ToolResult snap = testing::RunTool({jitscope, "snapshot", pid, "-o", file});
+    ASSERT_EQ(snap.exit_code, 0) << snap.Describe();
+  }  // the VM is killed here
+  testing::ToolResult maps = testing::RunTool({jitscope, "maps", file, "--json"});
+  ASSERT_EQ(maps.exit_code, 0) << maps.Describe();
+  EXPECT_EQ(nlohmann::json::parse(maps.out)["mappings"].dump(), live_maps);
+  testing::ToolResult dis = testing::RunTool({jitscope, "disasm", file, name, "--json"});
+  ASSERT_EQ(dis.exit_code, 0) << dis.Describe();
+  EXPECT_EQ(dis.out, live_disasm);
+  testing::ToolResult sym = testing::RunTool({jitscope, "symbolize", file, start, "--json"});
+  ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
+  EXPECT_EQ(nlohmann::json::parse(sym.out)["symbols"].dump(), live_sym);
+
+  // Damaged copies: truncated, and garbage after the magic.
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (size_t cut : {size_t{4}, size_t{40}, bytes.size() / 2, bytes.size() - 1}) {
+    std::string damaged = dir.File("cut.jss");
+    std::ofstream(damaged, std::ios::binary) << bytes.substr(0, cut);
+    testing::ToolResult r = testing::RunTool({jitscope, "maps", damaged});
+    EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << "cut at " << cut << ": " << r.Describe();
+    EXPECT_FALSE(r.err.empty()) << "cut at " << cut;
+  }
+  std::string garbage = dir.File("garbage.jss");
+  std::ofstream(garbage, std::ios::binary) << bytes.substr(0, 32) << std::string(bytes.size() - 32, 'x');
+  testing::ToolResult r = testing::RunTool({jitscope, "maps", garbage});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_NE(r.err.find("corrupt snapshot"), std::string::npos) << r.err;
 }
 
 TEST(JitscopeMaps, ClearErrors) {
