@@ -13,6 +13,7 @@
 
 #include "dump.h"
 #include "jit/eh_frame_listener.h"
+#include "jit/event_log_listener.h"
 #include "jit/gdb_jit_listener.h"
 #include "jit/jit.h"
 #include "vm_internal.h"
@@ -45,6 +46,7 @@ const char kUsage[] =
     "  --jit-debug-compress=on|off|always\n"
     "                     xz-compress packed groups after code GC except the newest (on), never,\n"
     "                     or every packed group at once (always)\n"
+    "  --jit-event-log=FILE  write one line per code load and free (CLOCK_MONOTONIC ns)\n"
     "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier,\n"
     "                     backtrace, throw_cpp)\n"
     "  -v, --version      print the version\n"
@@ -162,6 +164,7 @@ int real_main(int argc, char** argv) {
   std::vector<const char*> exprs;
   jit::JitOptions jit_options;
   bool test_builtins = false;
+  std::string event_log_path;
   jit::DebugInfoMode debug_mode = jit::DebugInfoMode::kMini;
   jitscope::JitDebugOptions debug_options;
   bool dump = false;
@@ -218,6 +221,12 @@ int real_main(int argc, char** argv) {
         fprintf(stderr, "jitvm: invalid value in '%s' (expected on, off or always)\n", a);
         return 2;
       }
+    } else if (strncmp(a, "--jit-event-log=", 16) == 0) {
+      event_log_path = a + 16;
+      if (event_log_path.empty()) {
+        fprintf(stderr, "jitvm: '--jit-event-log=' needs a file name\n");
+        return 2;
+      }
     } else if (strcmp(a, "--test-builtins") == 0) {
       test_builtins = true;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -266,6 +275,18 @@ int real_main(int argc, char** argv) {
       if (lo && size > 2 * kStackMargin) L->c_stack_limit = reinterpret_cast<uintptr_t>(lo) + kStackMargin;
     }
   }
+  std::unique_ptr<jit::EventLog> event_log;  // outlives its listeners and the JIT
+  std::unique_ptr<jit::EventLogListener> log_loads, log_frees;
+  if (!event_log_path.empty()) {
+    std::string err;
+    event_log = jit::EventLog::Open(event_log_path, &err);
+    if (!event_log) {
+      fprintf(stderr, "jitvm: --jit-event-log: %s\n", err.c_str());
+      return 2;
+    }
+    log_loads = std::make_unique<jit::EventLogListener>(event_log.get(), jit::EventLogListener::Role::kLoads);
+    log_frees = std::make_unique<jit::EventLogListener>(event_log.get(), jit::EventLogListener::Role::kFrees);
+  }
   std::unique_ptr<jit::GdbJitListener> gdb_listener;  // outlives the JIT (it hears the final frees)
   std::unique_ptr<jit::EhFrameListener> eh_listener;
   std::unique_ptr<jit::Jit> jit;
@@ -276,6 +297,7 @@ int real_main(int argc, char** argv) {
       fprintf(stderr, "jitvm: JIT disabled: %s\n", err.c_str());
     } else {
       L->g->jit = jit.get();
+      if (log_loads) jit->AddListener(log_loads.get());  // first: logged before registration
       eh_listener = std::make_unique<jit::EhFrameListener>(jit->cache());
       jit->AddListener(eh_listener.get());
       if (debug_mode != jit::DebugInfoMode::kNone) {
@@ -283,6 +305,7 @@ int real_main(int argc, char** argv) {
         gdb_listener = std::make_unique<jit::GdbJitListener>(debug_options, jit->cache());
         jit->AddListener(gdb_listener.get());
       }
+      if (log_frees) jit->AddListener(log_frees.get());  // last: logged after unregistration
     }
   }
   if (script && !read_stdin) {
