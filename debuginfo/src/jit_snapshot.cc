@@ -61,9 +61,22 @@ JitSnapshot::Totals JitSnapshot::totals() const {
   return t;
 }
 
+void ParseSnapshotEntries(JitSnapshot* snapshot) {
+  for (DescriptorView& d : snapshot->descriptors)
+    for (SnapshotEntry& e : d.entries) {
+      if (e.info || !e.symfile || !e.problem.empty()) continue;
+      Result<SymfileInfo> info = ParseSymfile(e.symfile->data(), e.symfile->size());
+      if (info) {
+        e.info = std::make_shared<const SymfileInfo>(std::move(*info));
+      } else {
+        e.problem = "symbol file: " + info.error();
+      }
+    }
+}
+
 JitSnapshotter::JitSnapshotter(Memory& memory, std::vector<DescriptorLocation> descriptors,
-                               DescriptorReaderLimits limits)
-    : memory_(memory), locations_(std::move(descriptors)), limits_(limits), reader_(memory, limits) {
+                               DescriptorReaderLimits limits, bool parse)
+    : memory_(memory), locations_(std::move(descriptors)), limits_(limits), parse_(parse), reader_(memory, limits) {
   headers_.resize(locations_.size());
 }
 
@@ -127,12 +140,14 @@ Result<DescriptorView> JitSnapshotter::ReadDescriptor(const DescriptorLocation& 
           stats_.symfiles_read++;
           stats_.symfile_bytes += bytes->size();
           auto shared = std::make_shared<const std::vector<uint8_t>>(std::move(*bytes));
-          Result<SymfileInfo> info = ParseSymfile(shared->data(), shared->size());
           s.symfile = shared;
-          if (info) {
-            s.info = std::make_shared<const SymfileInfo>(std::move(*info));
-          } else {
-            s.problem = "symbol file: " + info.error();
+          if (parse_) {
+            Result<SymfileInfo> info = ParseSymfile(shared->data(), shared->size());
+            if (info) {
+              s.info = std::make_shared<const SymfileInfo>(std::move(*info));
+            } else {
+              s.problem = "symbol file: " + info.error();
+            }
           }
         }
       }

@@ -70,9 +70,17 @@ struct SnapshotterStats {
   uint64_t symfile_bytes = 0;
 };
 
+// Parses (and decompresses) every entry that has bytes but no `info` yet:
+// snapshots taken with parse = false defer this work to whoever needs the
+// symbols ("decompress .gnu_debugdata on demand").
+void ParseSnapshotEntries(JitSnapshot* snapshot);
+
 class JitSnapshotter {
  public:
-  JitSnapshotter(Memory& memory, std::vector<DescriptorLocation> descriptors, DescriptorReaderLimits limits = {});
+  // parse = false: copy and verify only; entries get `info` from
+  // ParseSnapshotEntries (the cache keeps parsed results across polls).
+  JitSnapshotter(Memory& memory, std::vector<DescriptorLocation> descriptors, DescriptorReaderLimits limits = {},
+                 bool parse = true);
 
   // Brings the snapshot up to date. Returns whether anything changed since
   // the previous successful poll (the first poll always "changes").
@@ -94,6 +102,7 @@ class JitSnapshotter {
   Memory& memory_;
   std::vector<DescriptorLocation> locations_;
   DescriptorReaderLimits limits_;
+  bool parse_;
   DescriptorReader reader_;
   std::vector<Header> headers_;
   std::map<Key, SnapshotEntry> cache_;
