@@ -58,6 +58,18 @@ class Parser {
         }
       }
     }
+    // libelf tolerates a section header table beyond the end of an image (it
+    // just finds no sections); a truncated file must be an error instead.
+    size_t shnum = 0;
+    if (elf_getshdrnum(elf.get(), &shnum) != 0) return Error{"bad section count: " + ElfError()};
+    // e_shnum == 0 with a table means extended numbering (the count is in
+    // section 0, which libelf read for elf_getshdrnum).
+    uint64_t claimed = ehdr.e_shnum != 0 ? ehdr.e_shnum : shnum;
+    if (ehdr.e_shoff != 0 || claimed != 0) {
+      if (claimed == 0 || ehdr.e_shentsize != sizeof(Elf64_Shdr) || ehdr.e_shoff > size_ ||
+          claimed > (size_ - ehdr.e_shoff) / sizeof(Elf64_Shdr) || shnum != claimed)
+        return Error{"the section header table lies outside the file"};
+    }
     size_t shstrndx = 0;
     if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0) return Error{"no section name table: " + ElfError()};
     std::vector<Section> sections;
@@ -219,8 +231,12 @@ Result<SymfileInfo> ParseSymfile(const uint8_t* data, size_t size, const Symfile
   if (!r) return std::move(r).take_error();
   std::sort(info.functions.begin(), info.functions.end(),
             [](const SymfileFunction& a, const SymfileFunction& b) { return a.address < b.address; });
-  std::stable_sort(info.lines.begin(), info.lines.end(),
-                   [](const SymfileLine& a, const SymfileLine& b) { return a.address < b.address; });
+  // At one address, an end_sequence row (line 0) of the unit before goes
+  // first: the row that starts the next function must win LookupLine.
+  std::stable_sort(info.lines.begin(), info.lines.end(), [](const SymfileLine& a, const SymfileLine& b) {
+    if (a.address != b.address) return a.address < b.address;
+    return a.line == 0 && b.line != 0;
+  });
   if (info.kind == SymfileKind::kSingle && info.functions.size() > 1) info.kind = SymfileKind::kPacked;
   if (info.text_size == 0 && !info.functions.empty()) {
     info.text_address = info.functions.front().address;
