@@ -1,6 +1,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -19,7 +20,8 @@ constexpr std::string_view kUsage =
     "(\"fib@fib.lua:3\") or its part before '@' when that is unique (\"fib\");\n"
     "ADDR (hex) is any address inside the function. Immediates that point at\n"
     "code are annotated with their symbol (call targets, runtime helpers);\n"
-    "full-mode entries interleave the Lua source line where it changes.\n"
+    "full-mode entries interleave the Lua source line where it changes, with\n"
+    "its text from the target's source descriptor (no source files needed).\n"
     "\n"
     "Options:\n"
     "  --json   print JSON instead of text\n"
@@ -89,6 +91,28 @@ int Run(const ParsedArgs& args) {
     std::cerr << "jitscope disasm: " << code.error() << "\n";
     return kExitFailure;
   }
+  // Source text from the target's source descriptor (no files needed).
+  std::map<std::string, SourceBlob> blobs = target->SourceBlobs();
+  auto source_text = [&blobs](const std::string& where) -> std::string {
+    size_t colon = where.rfind(':');
+    if (colon == std::string::npos) return "";
+    std::string file = where.substr(0, colon);
+    long line = strtol(where.c_str() + colon + 1, nullptr, 10);
+    for (const auto& [name, blob] : blobs) {
+      bool same = name == file || (file.size() > name.size() && file.ends_with("/" + name)) ||
+                  (name.size() > file.size() && name.ends_with("/" + file));
+      if (!same || line <= 0) continue;
+      size_t start = 0;
+      for (long l = 1; l < line && start != std::string::npos; l++) {
+        start = blob.text.find('\n', start);
+        if (start != std::string::npos) start++;
+      }
+      if (start == std::string::npos || start >= blob.text.size()) return "";
+      size_t end = blob.text.find('\n', start);
+      return blob.text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
+    return "";
+  };
   if (args.Has("json")) {
     nlohmann::json insns = nlohmann::json::array();
     for (const DisassembledInstruction& i : *code) {
@@ -98,7 +122,11 @@ int Run(const ParsedArgs& args) {
       nlohmann::json j{{"address", HexAddress(i.address)}, {"bytes", hex}, {"mnemonic", i.mnemonic},
                        {"operands", i.operands}};
       if (!i.target.empty()) j["target"] = i.target;
-      if (!i.source.empty()) j["source"] = i.source;
+      if (!i.source.empty()) {
+        j["source"] = i.source;
+        std::string text = source_text(i.source);
+        if (!text.empty()) j["source_text"] = text;
+      }
       insns.push_back(std::move(j));
     }
     nlohmann::json out{{"function", fn->name}, {"start", HexAddress(fn->start)}, {"size", fn->size},
@@ -109,7 +137,10 @@ int Run(const ParsedArgs& args) {
   printf("%s  %s-%s  %" PRIu64 " bytes\n", fn->name.c_str(), HexAddress(fn->start).c_str(),
          HexAddress(fn->start + fn->size).c_str(), fn->size);
   for (const DisassembledInstruction& i : *code) {
-    if (!i.source.empty()) printf("  ; %s\n", i.source.c_str());
+    if (!i.source.empty()) {
+      std::string text = source_text(i.source);
+      printf("  ; %s%s%s\n", i.source.c_str(), text.empty() ? "" : ":  ", text.c_str());
+    }
     std::string hex;
     char b[4];
     for (uint8_t byte : i.bytes) snprintf(b, sizeof(b), "%02x", byte), hex += b;

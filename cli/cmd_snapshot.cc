@@ -11,7 +11,8 @@ constexpr std::string_view kUsage =
     "\n"
     "Writes a self-contained snapshot of a running process's JIT state for\n"
     "offline use: its maps, every GDB JIT descriptor with all registered\n"
-    "symbol files and their timestamps, and the machine code of every\n"
+    "symbol files and their timestamps, the source descriptor's chunks\n"
+    "(source text, for disasm without the files), and the machine code of every\n"
     "registered function. The copy is consistent (seqlock-verified) and the\n"
     "target keeps running. Every command that takes a PID also takes FILE.\n"
     "Format (version 1): docs/cli.md. The file is written atomically.\n"
@@ -39,6 +40,7 @@ int Run(const ParsedArgs& args) {
   snap.comm = target->comm;
   snap.maps = target->maps;
   snap.jit = target->snapshotter->snapshot();
+  if (target->sources) snap.sources = target->sources->snapshot();
   size_t missed = CaptureJitCode(*target->memory, &snap);
   Result<bool> written = WriteSnapshotFile(snap, *output);
   if (!written) {
@@ -48,8 +50,11 @@ int Run(const ParsedArgs& args) {
   JitSnapshot::Totals t = snap.jit.totals();
   uint64_t code_bytes = 0;
   for (const auto& [address, bytes] : snap.code.regions()) code_bytes += bytes.size();
+  size_t chunks = 0;
+  for (const DescriptorView& d : snap.sources.descriptors) chunks += d.entries.size();
   std::cout << "wrote " << *output << ": process " << snap.pid << " (" << snap.comm << "), " << t.entries
-            << " entries, " << t.functions << " functions, " << code_bytes << " bytes of code";
+            << " entries, " << t.functions << " functions, " << code_bytes << " bytes of code, " << chunks
+            << " source chunks";
   if (missed) std::cout << " (" << missed << " code ranges unreadable)";
   std::cout << "\n";
   return kExitOk;

@@ -73,8 +73,28 @@ Result<Target> OpenTarget(pid_t pid, const std::string& command) {
     if (!ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " exited during the read"};
     return Error{polled.error()};
   }
+  // The source descriptor (same ABI; payloads are source blobs, not ELF).
+  Result<std::vector<DescriptorLocation>> src = locator.LocateInMaps(t.maps, pid, kSourceDescriptorSymbol);
+  if (src && !src->empty()) {
+    t.sources = std::make_unique<JitSnapshotter>(*t.memory, std::move(*src), DescriptorReaderLimits{}, false);
+    if (!t.sources->Poll()) t.sources.reset();  // source is a bonus: code maps work without it
+  }
   (void)command;
   return t;
+}
+
+std::map<std::string, SourceBlob> Target::SourceBlobs() const {
+  std::map<std::string, SourceBlob> out;
+  const JitSnapshot* snap = offline ? &offline->sources : sources ? &sources->snapshot() : nullptr;
+  if (!snap) return out;
+  for (const DescriptorView& d : snap->descriptors)
+    for (const SnapshotEntry& e : d.entries) {
+      if (!e.symfile) continue;
+      SourceBlob blob;
+      std::string error;
+      if (DecodeSourceBlob(e.symfile->data(), e.symfile->size(), &blob, &error)) out[blob.chunk_name] = std::move(blob);
+    }
+  return out;
 }
 
 std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command) {

@@ -2,11 +2,13 @@
 // process, keeping per-descriptor failures instead of giving up.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "debuginfo/jit_snapshot.h"
 #include "debuginfo/process_maps.h"
 #include "debuginfo/snapshot_file.h"
+#include "debuginfo/source_blob.h"
 #include "unwinder/remote_memory.h"
 
 #include <sys/types.h>
@@ -39,7 +41,11 @@ struct Target {
   std::vector<MapEntry> maps;
   std::unique_ptr<RemoteMemory> memory;        // live targets
   std::unique_ptr<JitSnapshotter> snapshotter; // live targets
+  std::unique_ptr<JitSnapshotter> sources;     // live: __jit_source_descriptor, if any
   std::unique_ptr<ProcessSnapshot> offline;    // a snapshot file instead
+
+  // Loaded chunks' source text by chunk name (from the source descriptor).
+  std::map<std::string, SourceBlob> SourceBlobs() const;
 
   const JitSnapshot& jit() const { return offline ? offline->jit : snapshotter->snapshot(); }
   // Where code bytes come from: the process, or the snapshot's copy.

@@ -91,8 +91,9 @@ Result<bool> WriteSnapshotFile(const ProcessSnapshot& s, const std::string& path
                     {"inode", m.inode},
                     {"path", m.path},
                     {"deleted", m.deleted}});
+  auto descriptors_json = [&](const JitSnapshot& snap) {
   nlohmann::json descriptors = nlohmann::json::array();
-  for (const DescriptorView& d : s.jit.descriptors) {
+  for (const DescriptorView& d : snap.descriptors) {
     nlohmann::json entries = nlohmann::json::array();
     for (const SnapshotEntry& e : d.entries) {
       nlohmann::json j{{"entry", HexAddress(e.entry_address)},
@@ -112,6 +113,10 @@ Result<bool> WriteSnapshotFile(const ProcessSnapshot& s, const std::string& path
                            {"timestamp", d.header.timestamp},
                            {"entries", std::move(entries)}});
   }
+  return descriptors;
+  };
+  nlohmann::json descriptors = descriptors_json(s.jit);
+  nlohmann::json sources = descriptors_json(s.sources);
   nlohmann::json code = nlohmann::json::array();
   for (const auto& [address, bytes] : s.code.regions()) {
     nlohmann::json j{{"address", HexAddress(address)}};
@@ -120,7 +125,7 @@ Result<bool> WriteSnapshotFile(const ProcessSnapshot& s, const std::string& path
   }
   nlohmann::json doc{{"pid", s.pid},        {"comm", s.comm},
                      {"taken_ns", s.jit.taken_ns}, {"synchronized", s.jit.synchronized},
-                     {"maps", maps},        {"descriptors", descriptors},
+                     {"maps", maps},        {"descriptors", descriptors}, {"sources", sources},
                      {"code", code}};
   std::string json = doc.dump();
   uint8_t header[kHeaderSize] = {};
@@ -217,7 +222,8 @@ Result<ProcessSnapshot> ReadSnapshotFile(const std::string& path) {
       e.deleted = m.value("deleted", false);
       s.maps.push_back(std::move(e));
     }
-    for (const nlohmann::json& d : doc.at("descriptors")) {
+    auto read_descriptors = [&](const nlohmann::json& list, JitSnapshot* into, bool elf) {
+    for (const nlohmann::json& d : list) {
       DescriptorView view;
       view.location.address = ParseHexString(d.at("address"));
       view.location.module_path = d.at("module").get<std::string>();
@@ -236,7 +242,9 @@ Result<ProcessSnapshot> ReadSnapshotFile(const std::string& path) {
         e.seqlock = j.at("seqlock").get<uint32_t>();
         e.problem = j.value("problem", "");
         std::vector<uint8_t> bytes;
-        if (blob(j, &bytes)) {
+        if (blob(j, &bytes) && !elf) {
+          e.symfile = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+        } else if (!bytes.empty()) {
           Result<SymfileInfo> info = ParseSymfile(bytes.data(), bytes.size());
           if (info) {
             e.info = std::make_shared<const SymfileInfo>(std::move(*info));
@@ -247,8 +255,11 @@ Result<ProcessSnapshot> ReadSnapshotFile(const std::string& path) {
         }
         view.entries.push_back(std::move(e));
       }
-      s.jit.descriptors.push_back(std::move(view));
+      into->descriptors.push_back(std::move(view));
     }
+    };
+    read_descriptors(doc.at("descriptors"), &s.jit, true);
+    if (doc.contains("sources")) read_descriptors(doc.at("sources"), &s.sources, false);
     for (const nlohmann::json& c : doc.at("code")) {
       std::vector<uint8_t> bytes;
       if (!blob(c, &bytes) || !s.code.AddRegion(ParseHexString(c.at("address")), std::move(bytes)))

@@ -203,6 +203,8 @@ TEST(JitscopeSnapshot, ServesMapsSymbolizeAndDisasmAfterTheTargetIsGone) {
     ASSERT_EQ(dis.exit_code, 0) << dis.Describe();
     live_disasm = dis.out;
     EXPECT_NE(dis.out.find("\"source\": \""), std::string::npos) << "full mode interleaves source lines";
+    EXPECT_NE(dis.out.find("\"source_text\": \"local function keep_inner"), std::string::npos)
+        << "the source descriptor gives the text of the lines\n" << dis.out;
     testing::ToolResult sym = testing::RunTool({jitscope, "symbolize", pid, start, "--json"});
     live_sym = nlohmann::json::parse(sym.out)["symbols"].dump();
     testing::ToolResult snap = testing::RunTool({jitscope, "snapshot", pid, "-o", file});

@@ -18,6 +18,8 @@
 namespace jitscope {
 
 inline constexpr std::string_view kJitDescriptorSymbol = "__jit_debug_descriptor";
+// The twin descriptor (same ABI) whose entries are source blobs (source_blob.h).
+inline constexpr std::string_view kSourceDescriptorSymbol = "__jit_source_descriptor";
 
 struct DescriptorLocation {
   uint64_t address = 0;     // run-time address in the target

@@ -39,6 +39,7 @@ struct ProcessSnapshot {
   std::string comm;
   std::vector<MapEntry> maps;
   JitSnapshot jit;
+  JitSnapshot sources;  // __jit_source_descriptor: entries hold source blobs
   SnapshotMemory code;  // the bytes of every JIT function, at their addresses
 };
 
