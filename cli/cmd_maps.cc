@@ -19,6 +19,8 @@ constexpr std::string_view kUsage =
     "has DWARF lines). Ends with the totals of registered debug info by layout.\n"
     "\n"
     "Options:\n"
+    "  --stop      freeze the target with ptrace while copying (for plain GDB\n"
+    "              descriptors, which have no seqlock); it runs on afterwards\n"
     "  --json   print JSON instead of text\n"
     "\n"
     "Exit status: 0 on success, 1 if the process cannot be read or has no JIT\n"
@@ -52,7 +54,7 @@ std::string Seconds(uint64_t ns) {
 
 int Run(const ParsedArgs& args) {
   static const Command* self = FindCommand("maps");
-  std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "maps");
+  std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "maps", args.Has("stop"));
   if (!opened) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id or a snapshot file");
   Result<Target>& target = *opened;
   if (!target) {
@@ -126,7 +128,8 @@ int Run(const ParsedArgs& args) {
     nlohmann::json out{{"pid", target->pid},
                        {"comm", target->comm},
                        {"taken_ns", snap.taken_ns},
-                       {"synchronized", snap.synchronized},
+                       {"synchronized", target->synchronized()},
+                       {"stopped_during_read", target->frozen},
                        {"descriptors", descriptors},
                        {"mappings", mappings},
                        {"unmapped_jit_functions", out_json},
@@ -142,7 +145,7 @@ int Run(const ParsedArgs& args) {
     return kExitOk;
   }
 
-  std::cout << "process " << target->pid << " (" << target->comm << ")" << (snap.synchronized ? "" : "  [unsynchronized copy]")
+  std::cout << "process " << target->pid << " (" << target->comm << ")" << (target->frozen ? "  [copied with the target stopped]" : snap.synchronized ? "" : "  [unsynchronized copy]")
             << "\n";
   auto print_rows = [](const std::vector<Row>& list) {
     if (list.empty()) return;
@@ -185,7 +188,7 @@ const Command kMapsCommand{
     .name = "maps",
     .summary = "Code map of a process: executable mappings and every JIT function in them",
     .usage = kUsage,
-    .options = {{.name = "json"}},
+    .options = {{.name = "stop"}, {.name = "json"}},
     .min_positionals = 1,
     .max_positionals = 1,
     .run = Run,

@@ -19,6 +19,8 @@ constexpr std::string_view kUsage =
     "\n"
     "Options:\n"
     "  -o, --output FILE   where to write the snapshot (required)\n"
+    "  --stop              freeze the target with ptrace while copying (plain GDB\n"
+    "                      descriptors have no seqlock); it runs on afterwards\n"
     "\n"
     "Exit status: 0 on success, 1 if the process cannot be read or the file\n"
     "cannot be written, 2 on a bad command line.\n";
@@ -30,7 +32,7 @@ int Run(const ParsedArgs& args) {
   std::optional<std::string> output = args.Value("output");
   if (!output) output = args.Value("o");
   if (!output || output->empty()) return UsageError(*self, "missing -o FILE");
-  Result<Target> target = OpenTarget(*pid, "snapshot");
+  Result<Target> target = OpenTarget(*pid, "snapshot", args.Has("stop"));
   if (!target) {
     std::cerr << "jitscope snapshot: " << target.error() << "\n";
     return kExitFailure;
@@ -40,6 +42,7 @@ int Run(const ParsedArgs& args) {
   snap.comm = target->comm;
   snap.maps = target->maps;
   snap.jit = target->snapshotter->snapshot();
+  if (target->frozen) snap.jit.synchronized = true;
   if (target->sources) snap.sources = target->sources->snapshot();
   size_t missed = CaptureJitCode(*target->memory, &snap);
   Result<bool> written = WriteSnapshotFile(snap, *output);
@@ -64,7 +67,7 @@ const Command kSnapshotCommand{
     .name = "snapshot",
     .summary = "Write a self-contained snapshot of a process's JIT code and debug info",
     .usage = kUsage,
-    .options = {{.name = "output", .takes_value = true}, {.name = "o", .takes_value = true}},
+    .options = {{.name = "stop"}, {.name = "output", .takes_value = true}, {.name = "o", .takes_value = true}},
     .min_positionals = 1,
     .max_positionals = 1,
     .run = Run,

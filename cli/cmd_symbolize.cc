@@ -23,6 +23,8 @@ constexpr std::string_view kUsage =
     "  0x12...  ??\n"
     "\n"
     "Options:\n"
+    "  --stop      freeze the target with ptrace while copying (for plain GDB\n"
+    "              descriptors, which have no seqlock); it runs on afterwards\n"
     "  --json      print JSON instead of text\n"
     "  --verbose   also report native files whose symbols could not be read\n"
     "\n"
@@ -50,7 +52,7 @@ int Run(const ParsedArgs& args) {
     if (!a) return UsageError(*self, "'" + w + "' is not a hex address");
     addresses.push_back(*a);
   }
-  std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "symbolize");
+  std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "symbolize", args.Has("stop"));
   if (!opened) return UsageError(*self, "'" + args.positionals[0] + "' is not a process id or a snapshot file");
   Result<Target>& target = *opened;
   if (!target) {
@@ -110,7 +112,7 @@ const Command kSymbolizeCommand{
     .name = "symbolize",
     .summary = "Name the native or JIT function at addresses of a running process",
     .usage = kUsage,
-    .options = {{.name = "json"}, {.name = "verbose"}},
+    .options = {{.name = "stop"}, {.name = "json"}, {.name = "verbose"}},
     .min_positionals = 1,
     .max_positionals = 1u << 20,
     .run = Run,

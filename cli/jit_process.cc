@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "unwinder/process_freezer.h"
 #include "unwinder/process_info.h"
 #include "unwinder/remote_memory.h"
 
@@ -41,7 +42,7 @@ std::string PermissionAdvice(pid_t pid) {
 }
 }  // namespace
 
-Result<Target> OpenTarget(pid_t pid, const std::string& command) {
+Result<Target> OpenTarget(pid_t pid, const std::string& command, bool stop) {
   if (!ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " does not exist"};
   Target t;
   t.pid = pid;
@@ -68,7 +69,14 @@ Result<Target> OpenTarget(pid_t pid, const std::string& command) {
     return Error{"cannot read descriptor at " + HexAddress(locations->front().address) + ": " + std::strerror(err)};
   }
   t.snapshotter = std::make_unique<JitSnapshotter>(*t.memory, std::move(*locations));
+  ProcessFreezer freezer;
+  if (stop) {
+    Result<bool> frozen = freezer.Freeze(pid);
+    if (!frozen) return std::move(frozen).take_error();
+    t.frozen = true;
+  }
   Result<bool> polled = t.snapshotter->Poll();
+  freezer.Thaw();
   if (!polled) {
     if (!ProcessExists(pid)) return Error{"process " + std::to_string(pid) + " exited during the read"};
     return Error{polled.error()};
@@ -97,8 +105,9 @@ std::map<std::string, SourceBlob> Target::SourceBlobs() const {
   return out;
 }
 
-std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command) {
-  if (std::optional<int> pid = ParsePid(argument)) return OpenTarget(*pid, command);
+std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command,
+                                                 bool stop) {
+  if (std::optional<int> pid = ParsePid(argument)) return OpenTarget(*pid, command, stop);
   if (access(argument.c_str(), F_OK) != 0) return std::nullopt;
   if (!LooksLikeSnapshotFile(argument))
     return Result<Target>(Error{argument + " is neither a process id nor a jitscope snapshot file"});

@@ -43,6 +43,9 @@ struct Target {
   std::unique_ptr<JitSnapshotter> snapshotter; // live targets
   std::unique_ptr<JitSnapshotter> sources;     // live: __jit_source_descriptor, if any
   std::unique_ptr<ProcessSnapshot> offline;    // a snapshot file instead
+  bool frozen = false;                         // the first read was made with every thread stopped
+  // Consistent: seqlock-verified, or read while frozen.
+  bool synchronized() const { return frozen || jit().synchronized; }
 
   // Loaded chunks' source text by chunk name (from the source descriptor).
   std::map<std::string, SourceBlob> SourceBlobs() const;
@@ -55,9 +58,12 @@ struct Target {
 // Opens PID and takes a first snapshot. Errors are one line a user can act
 // on: no such process, permission denied (with what to do), no descriptor,
 // the target exited during the read.
-Result<Target> OpenTarget(pid_t pid, const std::string& command);
+// stop: freeze every thread with ptrace during the first read (for plain GDB
+// descriptors, which have no seqlock); the target runs on afterwards.
+Result<Target> OpenTarget(pid_t pid, const std::string& command, bool stop = false);
 // PID or a snapshot file (`jitscope snapshot`). nullopt: neither (usage error).
-std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command);
+std::optional<Result<Target>> OpenTargetArgument(const std::string& argument, const std::string& command,
+                                                 bool stop = false);
 
 // Reads one descriptor at a known address (no symbol lookup).
 Result<DescriptorSnapshot> ReadDescriptorAt(pid_t pid, uint64_t address);

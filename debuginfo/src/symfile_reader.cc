@@ -112,7 +112,7 @@ class Parser {
       if (d == nullptr || d->d_buf == nullptr) return Error{".gnu_debugdata is unreadable"};
       std::vector<uint8_t> inner;
       std::string error;
-      if (!XzDecompress(static_cast<const uint8_t*>(d->d_buf), d->d_size, &inner, &error))
+      if (!XzDecompress(static_cast<const uint8_t*>(d->d_buf), d->d_size, &inner, &error, limits_.max_decompressed))
         return Error{".gnu_debugdata: " + error};
       if (inner.size() > limits_.max_decompressed) return Error{".gnu_debugdata decompresses beyond the limit"};
       info_->kind = SymfileKind::kCompressed;

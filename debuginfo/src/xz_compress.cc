@@ -160,7 +160,8 @@ bool XzCompress(const uint8_t* data, size_t size, size_t block_size, uint32_t pr
   return true;
 }
 
-bool XzDecompress(const uint8_t* data, size_t size, std::vector<uint8_t>* out, std::string* error) {
+bool XzDecompress(const uint8_t* data, size_t size, std::vector<uint8_t>* out, std::string* error,
+                  uint64_t max_size) {
   // The index knows the exact uncompressed size; reading it first avoids
   // guessing and growing the buffer.
   if (size < 2 * LZMA_STREAM_HEADER_SIZE) {
@@ -188,6 +189,10 @@ bool XzDecompress(const uint8_t* data, size_t size, std::vector<uint8_t>* out, s
   }
   uint64_t total = lzma_index_uncompressed_size(index);
   lzma_index_end(index, nullptr);
+  if (total > max_size) {
+    *error = "xz stream claims " + std::to_string(total) + " bytes, beyond the limit of " + std::to_string(max_size);
+    return false;
+  }
   if (total > kMaxDecompressedSize) {
     *error = "xz stream claims " + std::to_string(total) + " bytes";
     return false;

@@ -18,6 +18,8 @@ inline constexpr size_t kXzBlockSize = 16 * 1024;
 bool XzCompress(const uint8_t* data, size_t size, size_t block_size, uint32_t preset,
                 std::vector<uint8_t>* out, std::string* error);
 
-bool XzDecompress(const uint8_t* data, size_t size, std::vector<uint8_t>* out, std::string* error);
+// max_size: refuse (before allocating) a stream whose index claims more.
+bool XzDecompress(const uint8_t* data, size_t size, std::vector<uint8_t>* out, std::string* error,
+                  uint64_t max_size = UINT64_MAX);
 
 }  // namespace jitscope

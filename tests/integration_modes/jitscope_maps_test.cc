@@ -173,6 +173,25 @@ TEST(JitscopeMaps, ListsTheFunctionsOfLli) {
       {jitscope, "symbolize", std::to_string(child->pid()), Hex(found["work"] + 1)});
   ASSERT_EQ(sym.exit_code, 0) << sym.Describe();
   EXPECT_NE(sym.out.find("work+0x1  [jit]"), std::string::npos) << sym.out;
+
+  // --stop: the copy is made with every thread frozen by ptrace, so it is
+  // consistent; the target runs on afterwards.
+  testing::ToolResult stopped = testing::RunTool({jitscope, "maps", std::to_string(child->pid()), "--stop", "--json"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.Describe();
+  nlohmann::json sdoc = nlohmann::json::parse(stopped.out);
+  EXPECT_TRUE(sdoc["stopped_during_read"].get<bool>());
+  EXPECT_TRUE(sdoc["synchronized"].get<bool>());
+  size_t n = 0;
+  for (const nlohmann::json& m : sdoc["mappings"]) n += m["jit_functions"].size();
+  EXPECT_EQ(n, 3u) << stopped.out;
+  usleep(100 * 1000);
+  EXPECT_TRUE(child->running()) << "lli must run on after --stop";
+  std::string state;
+  {
+    std::ifstream stat("/proc/" + std::to_string(child->pid()) + "/stat");
+    std::getline(stat, state);
+  }
+  EXPECT_EQ(state.substr(state.rfind(')') + 2, 1), "S") << "lli should be back asleep in sleep(30): " << state;
 }
 
 // A snapshot taken from a live VM answers maps, symbolize and disasm exactly
