@@ -33,7 +33,9 @@ std::string Hex(uint64_t value) {
 class JitscopeMaps : public ::testing::TestWithParam<DebugMode> {};
 
 TEST_P(JitscopeMaps, ListsAndSymbolizesEveryRegisteredFunction) {
-  std::vector<std::string> flags = {"--jit-threshold=0", "--test-builtins"};
+  testing::TempDir dir;
+  std::string log = dir.File("events.log");
+  std::vector<std::string> flags = {"--jit-threshold=0", "--test-builtins", "--jit-event-log=" + log};
   flags.insert(flags.end(), GetParam().flags.begin(), GetParam().flags.end());
   std::string error;
   std::unique_ptr<StoppingJitvm> vm = StoppingJitvm::Start(flags, "flush.lua", &error);
@@ -66,6 +68,26 @@ TEST_P(JitscopeMaps, ListsAndSymbolizesEveryRegisteredFunction) {
     EXPECT_EQ(it->second["size"].get<uint64_t>(), symbol.size) << symbol.name;
   }
   EXPECT_EQ(listed.size(), expected.size()) << maps.out;
+  // And against the VM's own event log: every function loaded and not freed.
+  std::map<uint64_t, std::string> live;
+  {
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream f(line);
+      std::string kind, ns, addr, size, name;
+      f >> kind >> ns >> addr >> size;
+      std::getline(f, name);
+      uint64_t a = std::stoull(addr, nullptr, 16);
+      if (kind == "load") live[a] = name.substr(1);
+      if (kind == "free") live.erase(a);
+    }
+  }
+  ASSERT_FALSE(live.empty()) << "empty event log";
+  for (const auto& [address, name] : live) {
+    auto it = listed.find(address);
+    EXPECT_TRUE(it != listed.end() && it->second["name"] == name)
+        << name << " at " << Hex(address) << " is live per the event log but not listed";
+  }
   const nlohmann::json& totals = doc["debug_info"];
   EXPECT_EQ(totals["functions"].get<size_t>(), expected.size());
   uint64_t layout_bytes = GetParam().layout == DebugLayout::kUnpacked ? totals["unpacked_bytes"].get<uint64_t>()

@@ -30,6 +30,7 @@ void EventLog::Write(const char* kind, const jitscope::CodeInfo& code) {
   std::lock_guard<std::mutex> lock(mu_);
   fprintf(file_, "%s %llu 0x%llx %llu %s\n", kind, ns, static_cast<unsigned long long>(code.address),
           static_cast<unsigned long long>(code.size), code.name.c_str());
+  fflush(file_);  // readable while the VM runs or is stopped
 }
 
 }  // namespace jit

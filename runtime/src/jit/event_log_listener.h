@@ -8,7 +8,7 @@
 // load logger is added first (its time precedes the registration) and the
 // free logger last (its time follows the unregistration), so "loaded at or
 // before T and not freed at or before T" is exact for a descriptor
-// timestamp T. Lines are buffered and flushed when the log closes.
+// timestamp T. Each line is flushed as written (a debugging aid, not fast).
 #pragma once
 
 #include <cstdio>
