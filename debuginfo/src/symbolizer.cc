@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <elfutils/libdw.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -88,7 +90,17 @@ void Symbolizer::AddModules(const std::vector<MapEntry>& maps, pid_t pid) {
                static_cast<unsigned long long>(map.end));
       opened = file.Open(buf);
     }
-    if (!opened) opened = file.Open(map.path);
+    std::string opened_path;
+    if (opened) {
+      char buf[96];
+      snprintf(buf, sizeof(buf), "/proc/%d/map_files/%llx-%llx", pid, static_cast<unsigned long long>(map.start),
+               static_cast<unsigned long long>(map.end));
+      opened_path = buf;
+    }
+    if (!opened) {
+      opened = file.Open(map.path);
+      opened_path = map.path;
+    }
     if (!opened) {
       problems_.push_back("cannot read " + map.path);
       continue;
@@ -117,12 +129,15 @@ void Symbolizer::AddModules(const std::vector<MapEntry>& maps, pid_t pid) {
       continue;
     }
     if (info->elf_type == 2 /* ET_EXEC */) bias = 0;
+    modules_.push_back(Module{opened_path, bias, false, -1, nullptr});
+    int module_index = static_cast<int>(modules_.size() - 1);
     for (const SymfileFunction& f : info->functions) {
       SymbolInfo s;
       s.start = f.address + bias;
       s.size = f.size;
       s.name = f.name;
       s.module = map.path;
+      s.module_index = module_index;
       AddSymbol(std::move(s), kPriorityNative);
     }
   }
@@ -183,7 +198,38 @@ std::optional<SymbolMatch> Symbolizer::Lookup(uint64_t address) const {
   m.symbol = &symbols_[static_cast<size_t>(r.symbol)];
   m.offset = address - m.symbol->start;
   if (m.symbol->info && !m.symbol->info->lines.empty()) m.source = LookupLine(*m.symbol->info, address);
+  if (m.symbol->module_index >= 0) m.source = NativeLine(m.symbol->module_index, address);
   return m;
+}
+
+Symbolizer::~Symbolizer() {
+  for (Module& m : modules_) {
+    if (m.dwarf) dwarf_end(static_cast<Dwarf*>(m.dwarf));
+    if (m.fd >= 0) close(m.fd);
+  }
+}
+
+// Native source lines with libdw, for files that carry DWARF (ours are built
+// RelWithDebInfo; Debian's libraries are stripped and give none). Opened on
+// the first lookup in the module, never for batch lookups.
+SourceLocation Symbolizer::NativeLine(int index, uint64_t address) const {
+  Module& m = modules_[static_cast<size_t>(index)];
+  if (!m.tried) {
+    m.tried = true;
+    m.fd = open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m.fd >= 0) m.dwarf = dwarf_begin(m.fd, DWARF_C_READ);
+  }
+  if (!m.dwarf) return {};
+  Dwarf* dwarf = static_cast<Dwarf*>(m.dwarf);
+  uint64_t file_address = address - m.bias;
+  Dwarf_Die cu;
+  if (dwarf_addrdie(dwarf, file_address, &cu) == nullptr) return {};
+  Dwarf_Line* line = dwarf_getsrc_die(&cu, file_address);
+  if (!line) return {};
+  int lineno = 0;
+  if (dwarf_lineno(line, &lineno) != 0 || lineno <= 0) return {};
+  const char* file = dwarf_linesrc(line, nullptr, nullptr);
+  return SourceLocation{file ? file : "", static_cast<uint32_t>(lineno)};
 }
 
 void Symbolizer::LookupBatch(const uint64_t* addresses, size_t n, int32_t* out) const {

@@ -33,16 +33,22 @@ struct SymbolInfo {
   uint64_t entry = 0;       // JIT: entry address
   SymfileKind kind = SymfileKind::kSingle;
   std::shared_ptr<const SymfileInfo> info;  // JIT: for source lines
+  int module_index = -1;                     // native: for DWARF lines (libdw), when the file has them
 };
 
 struct SymbolMatch {
   const SymbolInfo* symbol = nullptr;
   uint64_t offset = 0;
-  SourceLocation source;  // full-mode JIT code only
+  SourceLocation source;  // full-mode JIT code, or native code whose file has DWARF lines
 };
 
 class Symbolizer {
  public:
+  Symbolizer() = default;
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
   void AddJit(const JitSnapshot& snapshot);
   // Native modules of a process (pid for /proc/PID/map_files and /root
   // fallbacks; 0 to open paths as they are). Files that cannot be read are
@@ -70,6 +76,15 @@ class Symbolizer {
     uint64_t end;
     int32_t symbol;
   };
+  struct Module {
+    std::string path;  // what was opened (may be /proc/PID/map_files/...)
+    uint64_t bias = 0;
+    bool tried = false;
+    int fd = -1;
+    void* dwarf = nullptr;  // Dwarf*, opened on the first line lookup
+  };
+  SourceLocation NativeLine(int module, uint64_t address) const;
+  mutable std::vector<Module> modules_;
   std::vector<SymbolInfo> symbols_;
   std::vector<Pending> pending_;
   std::vector<Range> ranges_;
