@@ -8,6 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
+
+#include "xz_compress.h"
 
 namespace jitscope {
 namespace {
@@ -39,6 +42,9 @@ class ScopedElf {
  private:
   Elf* elf_;
 };
+
+// MiniDebugInfo of a large library decompresses to a few MiB.
+constexpr uint64_t kMaxDebugdataSize = 256ull << 20;
 
 bool InitLibelf() {
   static const bool ok = elf_version(EV_CURRENT) != EV_NONE;
@@ -111,6 +117,32 @@ Result<ElfSymbolLookup> LookupElfSymbol(const std::string& path, std::string_vie
         return result;
       }
     }
+  }
+  // Stripped binaries with MiniDebugInfo (Fedora, Android) keep their full
+  // .symtab xz-compressed in .gnu_debugdata.
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0) return result;
+  Elf_Scn* section = nullptr;
+  while ((section = elf_nextscn(elf.get(), section)) != nullptr) {
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr || header.sh_type == SHT_NOBITS) continue;
+    const char* name = elf_strptr(elf.get(), shstrndx, header.sh_name);
+    if (name == nullptr || std::strcmp(name, ".gnu_debugdata") != 0) continue;
+    Elf_Data* data = elf_rawdata(section, nullptr);
+    if (data == nullptr || data->d_buf == nullptr) break;
+    std::vector<uint8_t> inner;
+    std::string error;
+    if (!XzDecompress(static_cast<const uint8_t*>(data->d_buf), data->d_size, &inner, &error, kMaxDebugdataSize))
+      return Error{path + ": .gnu_debugdata: " + error};
+    ScopedElf inner_elf(elf_memory(reinterpret_cast<char*>(inner.data()), inner.size()));
+    if (inner_elf.get() == nullptr || elf_kind(inner_elf.get()) != ELF_K_ELF) break;
+    Elf_Scn* s = nullptr;
+    while ((s = elf_nextscn(inner_elf.get(), s)) != nullptr) {
+      GElf_Shdr h;
+      if (gelf_getshdr(s, &h) == nullptr || h.sh_type != SHT_SYMTAB) continue;
+      if (FindInSymbolTable(inner_elf.get(), s, h, symbol, &result)) return result;
+    }
+    break;
   }
   return result;
 }

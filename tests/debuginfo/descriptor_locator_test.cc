@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "debuginfo/elf_symbol_lookup.h"
+#include "debuginfo/elf_writer.h"
 #include "harness/temp_dir.h"
 #include "jitscope/jit_debug.h"
 
@@ -65,6 +66,32 @@ TEST(DescriptorLocatorTest, OtherSymbolsAreNotFound) {
   Result<std::vector<DescriptorLocation>> found = locator.Locate(getpid(), "__dex_debug_descriptor");
   ASSERT_TRUE(found.ok()) << found.error();
   EXPECT_TRUE(found->empty());
+}
+
+// A stripped file whose symbols live only in an xz-compressed .gnu_debugdata
+// (MiniDebugInfo): the symbol is found in the inner .symtab. Our own writer
+// makes such a file.
+TEST(ElfSymbolLookup, FindsSymbolsInsideGnuDebugdata) {
+  CodeInfo code;
+  code.address = 0x7f0000001000;
+  code.size = 64;
+  code.name = "only_in_debugdata";
+  code.frame.rows.push_back(FrameRow{});
+  ElfWriterOptions opts;
+  std::vector<uint8_t> bytes = WriteCompressedDebugInfo({&code}, opts);
+  ASSERT_FALSE(bytes.empty());
+  testing::TempDir dir;
+  std::string path = dir.File("minidebuginfo.elf");
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                              static_cast<std::streamsize>(bytes.size()));
+  Result<ElfSymbolLookup> found = LookupElfSymbol(path, "only_in_debugdata");
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_TRUE(found->found);
+  EXPECT_EQ(found->value, code.address);
+  EXPECT_EQ(found->size, code.size);
+  Result<ElfSymbolLookup> missing = LookupElfSymbol(path, "not_there");
+  ASSERT_TRUE(missing.ok()) << missing.error();
+  EXPECT_FALSE(missing->found);
 }
 
 }  // namespace
