@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "debuginfo/code_event.h"
 #include "jit_process.h"
 
 namespace jitscope::cli {
@@ -95,6 +96,7 @@ int Run(const ParsedArgs& args) {
                        {"size", r.function->size},
                        {"name", r.function->name},
                        {"layout", SymfileKindName(r.entry->info->kind)},
+                       {"tier", std::string(r.function->tier >= 0 ? CodeTierName(static_cast<CodeTier>(r.function->tier)) : "unknown")},
                        {"entry", HexAddress(r.entry->entry_address)},
                        {"registered_ns", r.entry->timestamp}};
       if (!r.function->file.empty()) j["source"] = Source(*r.function);
@@ -149,13 +151,15 @@ int Run(const ParsedArgs& args) {
             << "\n";
   auto print_rows = [](const std::vector<Row>& list) {
     if (list.empty()) return;
-    printf("    %-18s %-18s %8s %-10s %-18s %-18s %s\n", "START", "END", "SIZE", "LAYOUT", "ENTRY", "REGISTERED(s)",
-           "NAME");
+    printf("    %-18s %-18s %8s %-10s %-9s %-18s %-18s %s\n", "START", "END", "SIZE", "LAYOUT", "TIER", "ENTRY",
+           "REGISTERED(s)", "NAME");
     for (const Row& r : list) {
       std::string source = Source(*r.function);
-      printf("    %-18s %-18s %8" PRIu64 " %-10s %-18s %-18s %s%s%s\n", HexAddress(r.function->address).c_str(),
+      printf("    %-18s %-18s %8" PRIu64 " %-10s %-9s %-18s %-18s %s%s%s\n", HexAddress(r.function->address).c_str(),
              HexAddress(r.function->address + r.function->size).c_str(), r.function->size,
-             SymfileKindName(r.entry->info->kind), HexAddress(r.entry->entry_address).c_str(),
+             SymfileKindName(r.entry->info->kind),
+             r.function->tier >= 0 ? CodeTierName(static_cast<CodeTier>(r.function->tier)) : "-",
+             HexAddress(r.entry->entry_address).c_str(),
              Seconds(r.entry->timestamp).c_str(), r.function->name.c_str(), source.empty() ? "" : "  ",
              source.c_str());
     }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "debuginfo/code_event.h"
 #include "debuginfo/symbolizer.h"
 #include "jit_process.h"
 
@@ -83,6 +84,7 @@ int Run(const ParsedArgs& args) {
           j["layout"] = SymfileKindName(m->symbol->kind);
           j["entry"] = HexAddress(m->symbol->entry);
           j["registered_ns"] = m->symbol->timestamp;
+          if (m->symbol->tier >= 0) j["tier"] = CodeTierName(static_cast<CodeTier>(m->symbol->tier));
         }
         if (m->source.line) j["source"] = m->source.file + ":" + std::to_string(m->source.line);
       }
@@ -96,7 +98,9 @@ int Run(const ParsedArgs& args) {
     } else {
       line << m->symbol->name << "+0x" << std::hex << m->offset << std::dec;
       if (m->symbol->jit) {
-        line << "  [jit]";
+        line << "  [jit";
+        if (m->symbol->tier >= 0) line << " " << CodeTierName(static_cast<CodeTier>(m->symbol->tier));
+        line << "]";
       } else {
         line << "  (" << m->symbol->module << ")";
       }

@@ -230,6 +230,12 @@ ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const Elf
   elf.End(strtab);
   elf.Link(symtab, strtab, /*info=*/1);
 
+  // jitscope's own: the tier of each function, one byte per .symtab entry
+  // after the null symbol (CodeTier). Debuggers ignore it; packing keeps it.
+  uint32_t tiers = elf.Begin(kTierSectionName, SHT_PROGBITS, 0, 1, 0);
+  for (const CodeInfo* code : sorted) w.U8(static_cast<uint8_t>(code->tier));
+  elf.End(tiers);
+
   uint32_t frame = elf.Begin(".debug_frame", SHT_PROGBITS, 0, kTableAlignment, 0);
   size_t frame_start = elf.Offset(frame);
   size_t cie = WriteDebugFrameCie(w, arch) - frame_start;

@@ -69,6 +69,7 @@ void Symbolizer::AddJit(const JitSnapshot& snapshot) {
         s.entry = e.entry_address;
         s.kind = e.info->kind;
         s.info = e.info;
+        s.tier = f.tier;
         AddSymbol(std::move(s), kPriorityJit);
       }
     }

@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 
+#include "debuginfo/code_event.h"
+#include "debuginfo/elf_writer.h"
 #include "xz_compress.h"
 
 namespace jitscope {
@@ -89,12 +91,14 @@ class Parser {
     const Section* symtab = nullptr;
     const Section* dynsym = nullptr;
     const Section* debugdata = nullptr;
+    const Section* tiers = nullptr;
     bool has_lines = false;
     for (const Section& s : sections) {
       if (s.scn == nullptr) continue;
       if (s.header.sh_type == SHT_SYMTAB) symtab = &s;
       if (s.header.sh_type == SHT_DYNSYM) dynsym = &s;
       if (s.name == ".gnu_debugdata") debugdata = &s;
+      if (s.name == kTierSectionName && s.header.sh_type == SHT_PROGBITS) tiers = &s;
       if (s.name == ".debug_frame" || s.name == ".eh_frame") info_->has_cfi = true;
       if (s.name == ".debug_line") has_lines = true;
       if (s.name == ".text" && depth == 0 && !relocatable) {
@@ -103,7 +107,13 @@ class Parser {
       }
     }
     if (const Section* table = symtab ? symtab : dynsym) {
-      Result<bool> read = ReadSymbols(elf.get(), *table, sections, relocatable);
+      std::vector<uint8_t> tier_bytes;
+      if (tiers != nullptr && table == symtab) {
+        Elf_Data* d = elf_rawdata(tiers->scn, nullptr);
+        if (d != nullptr && d->d_buf != nullptr)
+          tier_bytes.assign(static_cast<const uint8_t*>(d->d_buf), static_cast<const uint8_t*>(d->d_buf) + d->d_size);
+      }
+      Result<bool> read = ReadSymbols(elf.get(), *table, sections, relocatable, tier_bytes);
       if (!read) return read;
     }
     if (debugdata != nullptr) {
@@ -126,7 +136,8 @@ class Parser {
   }
 
  private:
-  Result<bool> ReadSymbols(Elf* elf, const Section& table, const std::vector<Section>& sections, bool relocatable) {
+  Result<bool> ReadSymbols(Elf* elf, const Section& table, const std::vector<Section>& sections, bool relocatable,
+                           const std::vector<uint8_t>& tiers) {
     if (table.header.sh_entsize != sizeof(Elf64_Sym)) return Error{"symbol table has a bad entry size"};
     Elf_Data* d = elf_getdata(table.scn, nullptr);
     if (d == nullptr) return Error{"symbol table is unreadable: " + ElfError()};
@@ -146,7 +157,9 @@ class Parser {
       }
       const char* name = elf_strptr(elf, table.header.sh_link, sym.st_name);
       if (info_->functions.size() >= limits_.max_functions) return Error{"more functions than the limit"};
-      info_->functions.push_back(SymfileFunction{address, sym.st_size, name ? name : "", "", 0});
+      SymfileFunction f{address, sym.st_size, name ? name : "", "", 0, -1};
+      if (i >= 1 && i - 1 < tiers.size() && tiers[i - 1] <= static_cast<uint8_t>(CodeTier::kStub)) f.tier = tiers[i - 1];
+      info_->functions.push_back(std::move(f));
     }
     return true;
   }

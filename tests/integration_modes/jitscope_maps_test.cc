@@ -66,6 +66,7 @@ TEST_P(JitscopeMaps, ListsAndSymbolizesEveryRegisteredFunction) {
     ASSERT_NE(it, listed.end()) << symbol.name << " at " << Hex(address) << " is not listed\n" << maps.out;
     EXPECT_EQ(it->second["name"], symbol.name);
     EXPECT_EQ(it->second["size"].get<uint64_t>(), symbol.size) << symbol.name;
+    EXPECT_EQ(it->second["tier"], "baseline") << symbol.name;  // jitvm's only compiled tier
   }
   EXPECT_EQ(listed.size(), expected.size()) << maps.out;
   // And against the VM's own event log: every function loaded and not freed.
@@ -116,6 +117,7 @@ TEST_P(JitscopeMaps, ListsAndSymbolizesEveryRegisteredFunction) {
   for (size_t i = 0; i < probes.size(); i++) {
     EXPECT_EQ(answers[i].value("function", "??"), probes[i].name) << "at " << Hex(probes[i].address);
     EXPECT_TRUE(answers[i].value("jit", false)) << answers[i].dump();
+    EXPECT_EQ(answers[i].value("tier", ""), "baseline") << answers[i].dump();
     EXPECT_EQ(answers[i].value("offset", uint64_t{0}), probes[i].address - probes[i].start) << answers[i].dump();
   }
 }

@@ -26,6 +26,10 @@ namespace jitscope {
 // ValidateCodeInfo) or compression failed.
 using ElfImage = std::vector<uint8_t>;
 
+// Section of our mini debug info holding each function's CodeTier: one byte
+// per .symtab entry, in symbol order, after the null symbol.
+inline constexpr const char* kTierSectionName = ".jitscope.tier";
+
 inline constexpr uint16_t kElfMachineX86_64 = 62;  // EM_X86_64
 
 struct ElfWriterOptions {

@@ -33,7 +33,8 @@ struct SymbolInfo {
   uint64_t entry = 0;       // JIT: entry address
   SymfileKind kind = SymfileKind::kSingle;
   std::shared_ptr<const SymfileInfo> info;  // JIT: for source lines
-  int module_index = -1;                     // native: for DWARF lines (libdw), when the file has them
+  int module_index = -1;
+  int tier = -1;  // JIT: CodeTier when the symbol file records it                     // native: for DWARF lines (libdw), when the file has them
 };
 
 struct SymbolMatch {

@@ -30,6 +30,7 @@ struct SymfileFunction {
   // Full mode: the subprogram's declaration (DW_AT_decl_file/line).
   std::string file;
   uint32_t line = 0;
+  int tier = -1;  // CodeTier from our .jitscope.tier section; -1 when the producer records none
 };
 
 struct SymfileLine {
