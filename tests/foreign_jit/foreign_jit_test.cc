@@ -172,6 +172,26 @@ TEST_P(ForeignJitUnderGdb, AttachToRunningProcessAndBacktrace) {
   child->Stop(100ms);
 }
 
+// jitscope maps reads the foreign JIT's registrations from outside (no
+// debugger): its three functions, in whatever layout the C API produced.
+TEST_P(ForeignJitUnderGdb, JitscopeMapsListsItsFunctions) {
+  std::string error;
+  testing::LaunchOptions options;
+  options.argv = ForeignJitArgs({"--spin"});
+  std::unique_ptr<testing::ChildProcess> child = testing::ChildProcess::Start(options, &error);
+  ASSERT_NE(child, nullptr) << error;
+  ASSERT_TRUE(child->WaitForOutput("ready", kToolTimeout)) << child->Stdout() << child->Stderr();
+  testing::ToolResult maps =
+      testing::RunTool({testing::BinPath("jitscope"), "maps", std::to_string(child->pid())}, kToolTimeout);
+  ASSERT_EQ(maps.exit_code, 0) << maps.Describe();
+  // The name column is last, or followed by "  file:line" in full mode.
+  for (const char* name : {"inner", "middle", "outer"})
+    EXPECT_TRUE(std::regex_search(maps.out, std::regex(std::string(" ") + name + "(\\n|  )")))
+        << name << " missing:\n" << maps.out;
+  EXPECT_NE(maps.out.find("[jit: 3 functions]"), std::string::npos) << maps.out;
+  child->Stop(100ms);
+}
+
 // Without a debugger the generated code runs to the end: it computes what it
 // should, and removing the code and destroying the context succeed.
 TEST_P(ForeignJitUnderGdb, RunsToCompletionWithoutDebugger) {
