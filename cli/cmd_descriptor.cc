@@ -1,4 +1,3 @@
-#include <charconv>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -111,13 +110,9 @@ int Run(const ParsedArgs& args) {
 
   std::vector<DescriptorReport> reports;
   if (std::optional<std::string> text = args.Value("address")) {
-    std::string_view digits = *text;
-    if (digits.starts_with("0x") || digits.starts_with("0X")) digits.remove_prefix(2);
-    uint64_t address = 0;
-    auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), address, 16);
-    if (parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size() || digits.empty()) {
-      return UsageError(*self, "'" + *text + "' is not a hex address");
-    }
+    std::optional<uint64_t> parsed = ParseHexAddress(*text);
+    if (!parsed) return UsageError(*self, "'" + *text + "' is not a hex address");
+    uint64_t address = *parsed;
     if (!ProcessExists(*pid)) {
       std::cerr << "jitscope descriptor: process " << *pid << " does not exist\n";
       return kExitFailure;

@@ -29,14 +29,6 @@ constexpr std::string_view kUsage =
     "Exit status: 0 on success, 1 if the function is not found or its code\n"
     "cannot be read, 2 on a bad command line.\n";
 
-std::optional<uint64_t> ParseHexAddress(const std::string& text) {
-  if (text.size() < 3 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return std::nullopt;
-  char* end = nullptr;
-  uint64_t v = strtoull(text.c_str() + 2, &end, 16);
-  if (!end || *end != '\0') return std::nullopt;
-  return v;
-}
-
 int Run(const ParsedArgs& args) {
   static const Command* self = FindCommand("disasm");
   std::optional<Result<Target>> opened = OpenTargetArgument(args.positionals[0], "disasm");
@@ -53,7 +45,9 @@ int Run(const ParsedArgs& args) {
 
   const std::string& what = args.positionals[1];
   const SymbolInfo* fn = nullptr;
-  if (std::optional<uint64_t> addr = ParseHexAddress(what)) {
+  // An address must say 0x: "fib" or "add" are function names.
+  std::optional<uint64_t> addr = what.starts_with("0x") || what.starts_with("0X") ? ParseHexAddress(what) : std::nullopt;
+  if (addr) {
     std::optional<SymbolMatch> m = symbols.Lookup(*addr);
     if (!m || !m->symbol->jit) {
       std::cerr << "jitscope disasm: no JIT function at " << HexAddress(*addr) << "\n";

@@ -32,15 +32,6 @@ struct Row {
   const SymfileFunction* function;
 };
 
-std::string Perms(const MapEntry& m) {
-  std::string p;
-  p += m.readable ? 'r' : '-';
-  p += m.writable ? 'w' : '-';
-  p += m.executable ? 'x' : '-';
-  p += m.shared ? 's' : 'p';
-  return p;
-}
-
 std::string Source(const SymfileFunction& f) {
   if (f.file.empty()) return "";
   return f.file + ":" + std::to_string(f.line);
@@ -108,7 +99,7 @@ int Run(const ParsedArgs& args) {
       for (const Row& r : inside[i]) fs.push_back(row_json(r));
       mappings.push_back({{"start", HexAddress(exec[i]->start)},
                           {"end", HexAddress(exec[i]->end)},
-                          {"perms", Perms(*exec[i])},
+                          {"perms", exec[i]->Perms()},
                           {"offset", exec[i]->offset},
                           {"path", exec[i]->path},
                           {"deleted", exec[i]->deleted},
@@ -166,7 +157,7 @@ int Run(const ParsedArgs& args) {
   };
   for (size_t i = 0; i < exec.size(); i++) {
     const MapEntry& m = *exec[i];
-    printf("%s-%s %s %08" PRIx64 " %s%s", HexAddress(m.start).c_str(), HexAddress(m.end).c_str(), Perms(m).c_str(),
+    printf("%s-%s %s %08" PRIx64 " %s%s", HexAddress(m.start).c_str(), HexAddress(m.end).c_str(), m.Perms().c_str(),
            m.offset, m.path.c_str(), m.deleted ? " (deleted)" : "");
     if (!inside[i].empty()) printf("  [jit: %zu functions]", inside[i].size());
     printf("\n");

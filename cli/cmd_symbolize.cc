@@ -1,4 +1,3 @@
-#include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -32,14 +31,6 @@ constexpr std::string_view kUsage =
     "Exit status: 0 on success (unknown addresses print \"??\"), 1 if the process\n"
     "cannot be read, 2 on a bad command line or a malformed address.\n";
 
-std::optional<uint64_t> ParseHex(std::string_view text) {
-  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
-  uint64_t value = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), value, 16);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 int Run(const ParsedArgs& args) {
   static const Command* self = FindCommand("symbolize");
   std::vector<std::string> words(args.positionals.begin() + 1, args.positionals.end());
@@ -49,7 +40,7 @@ int Run(const ParsedArgs& args) {
   }
   std::vector<uint64_t> addresses;
   for (const std::string& w : words) {
-    std::optional<uint64_t> a = ParseHex(w);
+    std::optional<uint64_t> a = ParseHexAddress(w);
     if (!a) return UsageError(*self, "'" + w + "' is not a hex address");
     addresses.push_back(*a);
   }

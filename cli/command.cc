@@ -121,3 +121,15 @@ std::optional<int> ParsePid(std::string_view text) {
 }
 
 }  // namespace jitscope::cli
+
+namespace jitscope::cli {
+
+std::optional<uint64_t> ParseHexAddress(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  uint64_t value = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace jitscope::cli

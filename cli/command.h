@@ -64,6 +64,9 @@ std::optional<ParsedArgs> ParseCommandLine(const Command& command, const std::ve
 
 int UsageError(const Command& command, const std::string& message);
 
+// A hex address, with or without 0x; nullopt unless the whole text is one.
+std::optional<uint64_t> ParseHexAddress(std::string_view text);
+
 // Strictly positive decimal pid; nullopt otherwise.
 std::optional<int> ParsePid(std::string_view text);
 

@@ -59,6 +59,15 @@ bool ParseLine(std::string_view line, MapEntry* entry) {
 
 }  // namespace
 
+std::string MapEntry::Perms() const {
+  std::string p;
+  p += readable ? 'r' : '-';
+  p += writable ? 'w' : '-';
+  p += executable ? 'x' : '-';
+  p += shared ? 's' : 'p';
+  return p;
+}
+
 bool MapEntry::IsFileBacked() const { return !path.empty() && path[0] == '/' && inode != 0; }
 
 Result<std::vector<MapEntry>> ParseProcessMaps(std::string_view text) {

@@ -13,15 +13,6 @@ namespace {
 
 constexpr size_t kHeaderSize = 32;
 
-std::string Perms(const MapEntry& m) {
-  std::string p;
-  p += m.readable ? 'r' : '-';
-  p += m.writable ? 'w' : '-';
-  p += m.executable ? 'x' : '-';
-  p += m.shared ? 's' : 'p';
-  return p;
-}
-
 uint64_t ParseHexString(const nlohmann::json& j) {
   std::string s = j.get<std::string>();
   return std::stoull(s, nullptr, 16);
@@ -86,7 +77,7 @@ Result<bool> WriteSnapshotFile(const ProcessSnapshot& s, const std::string& path
     maps.push_back({{"start", HexAddress(m.start)},
                     {"end", HexAddress(m.end)},
                     {"offset", HexAddress(m.offset)},
-                    {"perms", Perms(m)},
+                    {"perms", m.Perms()},
                     {"device", m.device},
                     {"inode", m.inode},
                     {"path", m.path},

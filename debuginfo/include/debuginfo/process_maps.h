@@ -27,6 +27,8 @@ struct MapEntry {
 
   // A regular file (not anonymous, not [heap]/[vdso]/memfd pseudo-paths).
   bool IsFileBacked() const;
+  // "r-xp" as in /proc/PID/maps.
+  std::string Perms() const;
 };
 
 Result<std::vector<MapEntry>> ParseProcessMaps(std::string_view text);
