@@ -15,6 +15,7 @@
 #include "jit/eh_frame_listener.h"
 #include "jit/event_log_listener.h"
 #include "jit/gdb_jit_listener.h"
+#include "jit/perf_listener.h"
 #include "jit/jit.h"
 #include "vm_internal.h"
 
@@ -47,6 +48,9 @@ const char kUsage[] =
     "                     xz-compress packed groups after code GC except the newest (on), never,\n"
     "                     or every packed group at once (always)\n"
     "  --jit-event-log=FILE  write one line per code load and free (CLOCK_MONOTONIC ns)\n"
+    "  --perf-map         append 'START SIZE name' for every code load to /tmp/perf-PID.map\n"
+    "  --jitdump[=DIR]    write DIR/jit-PID.dump (default DIR: .) for perf inject --jit:\n"
+    "                     code, Lua lines and unwind info of every load; record with perf -k 1\n"
     "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier,\n"
     "                     backtrace, throw_cpp)\n"
     "  -v, --version      print the version\n"
@@ -165,6 +169,9 @@ int real_main(int argc, char** argv) {
   jit::JitOptions jit_options;
   bool test_builtins = false;
   std::string event_log_path;
+  bool perf_map = false;
+  bool jitdump = false;
+  std::string jitdump_dir = ".";
   jit::DebugInfoMode debug_mode = jit::DebugInfoMode::kMini;
   jitscope::JitDebugOptions debug_options;
   bool dump = false;
@@ -227,6 +234,17 @@ int real_main(int argc, char** argv) {
         fprintf(stderr, "jitvm: '--jit-event-log=' needs a file name\n");
         return 2;
       }
+    } else if (strcmp(a, "--perf-map") == 0) {
+      perf_map = true;
+    } else if (strcmp(a, "--jitdump") == 0) {
+      jitdump = true;
+    } else if (strncmp(a, "--jitdump=", 10) == 0) {
+      jitdump = true;
+      jitdump_dir = a + 10;
+      if (jitdump_dir.empty()) {
+        fprintf(stderr, "jitvm: '--jitdump=' needs a directory\n");
+        return 2;
+      }
     } else if (strcmp(a, "--test-builtins") == 0) {
       test_builtins = true;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -287,6 +305,27 @@ int real_main(int argc, char** argv) {
     log_loads = std::make_unique<jit::EventLogListener>(event_log.get(), jit::EventLogListener::Role::kLoads);
     log_frees = std::make_unique<jit::EventLogListener>(event_log.get(), jit::EventLogListener::Role::kFrees);
   }
+  std::unique_ptr<jit::PerfMapListener> perf_map_listener;
+  std::unique_ptr<jit::JitdumpListener> jitdump_listener;
+  if (perf_map && jit_options.enabled && !dump) {
+    std::string err;
+    auto writer = jitscope::perf::PerfMapWriter::Open(&err);
+    if (!writer) {
+      fprintf(stderr, "jitvm: --perf-map: %s\n", err.c_str());
+      return 2;
+    }
+    perf_map_listener = std::make_unique<jit::PerfMapListener>(std::move(writer));
+  }
+  if (jitdump && jit_options.enabled && !dump) {
+    std::string err;
+    auto writer = jitscope::perf::JitdumpWriter::Create(jitdump_dir, &err);
+    if (!writer) {
+      fprintf(stderr, "jitvm: --jitdump: %s\n", err.c_str());
+      return 2;
+    }
+    jitdump_listener = std::make_unique<jit::JitdumpListener>(std::move(writer));
+    jit_options.unique_code = true;
+  }
   std::unique_ptr<jit::GdbJitListener> gdb_listener;  // outlives the JIT (it hears the final frees)
   std::unique_ptr<jit::EhFrameListener> eh_listener;
   std::unique_ptr<jit::Jit> jit;
@@ -305,6 +344,8 @@ int real_main(int argc, char** argv) {
         gdb_listener = std::make_unique<jit::GdbJitListener>(debug_options, jit->cache());
         jit->AddListener(gdb_listener.get());
       }
+      if (perf_map_listener) jit->AddListener(perf_map_listener.get());
+      if (jitdump_listener) jit->AddListener(jitdump_listener.get());
       if (log_frees) jit->AddListener(log_frees.get());  // last: logged after unregistration
     }
   }
@@ -374,6 +415,7 @@ int real_main(int argc, char** argv) {
     L->g->jit = nullptr;
     jit.reset();
   }
+  if (jitdump_listener) jitdump_listener->Close();
   state_close(L);
   return status ? 1 : 0;
 }

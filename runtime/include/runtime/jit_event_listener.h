@@ -21,6 +21,10 @@ class JitEventListener {
   // Returns once everything reported so far is visible to outside tools (a
   // listener that works asynchronously waits for its queue here).
   virtual void Sync() {}
+  // Bytes this listener needs left unused after a function of `code_size`
+  // bytes with this frame (asked on the compiler thread before the code is
+  // placed; must not depend on the address).
+  virtual uint64_t ReservedTailBytes(const jitscope::FrameDescription& frame, uint64_t code_size) { return 0; }
 };
 
 }  // namespace jitvm

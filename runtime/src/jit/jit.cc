@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+
+#include <unistd.h>
 
 #include "code_cache.h"
 #include "jit_compiler.h"
@@ -12,6 +15,8 @@ namespace jitvm {
 namespace jit {
 
 namespace {
+
+constexpr size_t kUniqueTagSize = 8;  // JitOptions::unique_code
 
 enum JitState : uint8_t { kNone = 0, kQueued = 1, kInstalled = 2, kFailed = 3 };
 
@@ -149,13 +154,23 @@ int Jit::CompileOne(Proto* p) {
   }
   out.code.flatten();
   out.code.resolveUnresolvedLinks();
-  size_t size = out.code.codeSize();
-  uint8_t* rx = cache_->Allocate(size);
+  size_t code_size = out.code.codeSize();
+  size_t size = code_size + (options_.unique_code ? kUniqueTagSize : 0);
+  // Room some listener needs left free after the code (perf inject maps the
+  // jitdump unwind data there). The listener list is fixed before compiling starts.
+  size_t tail = 0;
+  for (JitEventListener* l : listeners_) tail = std::max<size_t>(tail, l->ReservedTailBytes(out.frame, size));
+  size_t alloc_size = size + tail;
+  uint8_t* rx = cache_->Allocate(alloc_size);
   if (!rx) return 2;
   out.code.relocateToBase(reinterpret_cast<uint64_t>(rx));
-  out.code.copyFlattenedData(cache_->Writable(rx), size, asmjit::CopySectionFlags::kPadSectionBuffer);
+  out.code.copyFlattenedData(cache_->Writable(rx), code_size, asmjit::CopySectionFlags::kPadSectionBuffer);
+  if (options_.unique_code) {
+    uint64_t tag = (static_cast<uint64_t>(getpid()) << 32) | ++next_code_serial_;
+    std::memcpy(cache_->Writable(rx) + code_size, &tag, sizeof(tag));
+  }
   if (!cache_->Publish(rx, size)) {
-    cache_->Free(rx, size);
+    cache_->Free(rx, alloc_size);
     std::lock_guard<std::mutex> lock(mu_);
     stats_.failed++;
     return 1;
@@ -163,7 +178,7 @@ int Jit::CompileOne(Proto* p) {
   auto* code = new JitCode();
   code->proto = p;
   code->rx = rx;
-  code->size = size;
+  code->size = alloc_size;
   code->entry = reinterpret_cast<JitEntry>(rx + out.code.labelOffset(out.entry));
   code->pc_offsets.reserve(out.pc_labels.size());
   for (const asmjit::Label& l : out.pc_labels) code->pc_offsets.push_back(static_cast<uint32_t>(out.code.labelOffset(l)));

@@ -33,6 +33,11 @@ struct JitOptions {
   bool frame_pointers = true;     // push rbp; mov rbp, rsp prologue
   size_t cache_size = size_t{64} << 20;
   bool stats = false;
+  // Ends every compiled function with an 8-byte tag (pid and a serial number,
+  // never executed: it follows the final ud2) so that no two loads have the
+  // same bytes. perf inject derives a jitted .so's build-id from the code
+  // bytes, and identical build-ids make perf confuse the files.
+  bool unique_code = false;
 };
 
 // Entry of compiled code: runs the function whose frame `ci` is (already pushed);
@@ -121,6 +126,7 @@ class Jit {
   bool stop_ = false;
   std::thread thread_;
   std::vector<JitEventListener*> listeners_;
+  uint32_t next_code_serial_ = 0;  // unique_code tags; compiler thread only
   std::unordered_map<Proto*, JitCode*> installed_;
   std::unordered_map<std::string, Proto*> names_;
   JitStats stats_;
