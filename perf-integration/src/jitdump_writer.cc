@@ -106,9 +106,15 @@ uint64_t MonotonicNowNs() {
 
 std::unique_ptr<JitdumpWriter> JitdumpWriter::Create(const std::string& dir, std::string* error,
                                                      uint32_t header_pid) {
+  std::string path = (dir.empty() ? std::string(".") : dir) + "/jit-" + std::to_string(getpid()) + ".dump";
+  return CreateAt(path, /*map_marker=*/true, error, header_pid);
+}
+
+std::unique_ptr<JitdumpWriter> JitdumpWriter::CreateAt(const std::string& path, bool map_marker, std::string* error,
+                                                       uint32_t header_pid) {
   std::unique_ptr<JitdumpWriter> w(new JitdumpWriter());
   uint32_t pid = static_cast<uint32_t>(getpid());
-  w->path_ = (dir.empty() ? std::string(".") : dir) + "/jit-" + std::to_string(pid) + ".dump";
+  w->path_ = path;
   w->fd_ = open(w->path_.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
   if (w->fd_ < 0) {
     *error = "cannot create '" + w->path_ + "': " + strerror(errno);
@@ -124,6 +130,7 @@ std::unique_ptr<JitdumpWriter> JitdumpWriter::Create(const std::string& dir, std
   h.flags = 0;
   if (!WriteAll(w->fd_, reinterpret_cast<const uint8_t*>(&h), sizeof(h), error, w->path_)) return nullptr;
   w->stats_.bytes = sizeof(h);
+  if (!map_marker) return w;
   // perf only needs to see the mapping; it never reads through it. PROT_EXEC
   // without PROT_WRITE: never writable and executable at once.
   w->marker_size_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));

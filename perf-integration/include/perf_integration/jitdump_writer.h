@@ -36,6 +36,10 @@ class JitdumpWriter {
   // behalf of another process; perf reads the pid of each CODE_LOAD.
   static std::unique_ptr<JitdumpWriter> Create(const std::string& dir, std::string* error,
                                                uint32_t header_pid = 0);
+  // The same at an exact path; map_marker = false skips the PROT_EXEC mapping
+  // (a recorder writing the final file while another process holds the marker).
+  static std::unique_ptr<JitdumpWriter> CreateAt(const std::string& path, bool map_marker, std::string* error,
+                                                 uint32_t header_pid = 0);
   ~JitdumpWriter();
   JitdumpWriter(const JitdumpWriter&) = delete;
   JitdumpWriter& operator=(const JitdumpWriter&) = delete;
