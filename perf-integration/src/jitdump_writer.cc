@@ -68,6 +68,7 @@ void AppendDebugInfo(std::vector<uint8_t>& out, const CodeInfo& code, uint64_t t
     n++;
   };
   uint32_t last_line = 0;
+  uint64_t last_offset = 0;
   if (code.lines.empty() || code.lines.front().code_offset != 0 || code.lines.front().line == 0) {
     last_line = code.first_line ? code.first_line : 1;
     add(0, last_line);
@@ -76,7 +77,11 @@ void AppendDebugInfo(std::vector<uint8_t>& out, const CodeInfo& code, uint64_t t
     if (l.line == 0 || l.line == last_line || l.code_offset >= code.size) continue;
     add(l.code_offset, l.line);
     last_line = l.line;
+    last_offset = l.code_offset;
   }
+  // perf's line program ends its sequence at the last entry, so without an
+  // entry at the end the last line would cover no bytes.
+  if (code.size > 1 && last_offset < code.size - 1) add(code.size - 1, last_line);
   memcpy(out.data() + count_at, &n, sizeof(n));
   FinishRecord(out, start, /*pad=*/true);
   *entries += n;

@@ -49,6 +49,7 @@ const char kUsage[] =
     "                     or every packed group at once (always)\n"
     "  --jit-event-log=FILE  write one line per code load and free (CLOCK_MONOTONIC ns)\n"
     "  --perf-map         append 'START SIZE name' for every code load to /tmp/perf-PID.map\n"
+    "                     (the code cache is then anonymous memory, where perf looks maps up)\n"
     "  --jitdump[=DIR]    write DIR/jit-PID.dump (default DIR: .) for perf inject --jit:\n"
     "                     code, Lua lines and unwind info of every load; record with perf -k 1\n"
     "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier,\n"
@@ -315,6 +316,7 @@ int real_main(int argc, char** argv) {
       return 2;
     }
     perf_map_listener = std::make_unique<jit::PerfMapListener>(std::move(writer));
+    jit_options.anonymous_code = true;
   }
   if (jitdump && jit_options.enabled && !dump) {
     std::string err;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 
@@ -40,9 +41,47 @@ struct Cleanup {
   }
 };
 
+// Views::kAnonymous (see the header): both views over MAP_SHARED|MAP_ANONYMOUS
+// memory. Never writable and executable at once: the duplicate made by mremap
+// starts read-write and non-executable, and becomes read-execute.
+bool MapAnonymousViews(size_t capacity, Cleanup* c, std::string* error) {
+  c->sizes[0] = capacity;
+  c->maps[0] = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (c->maps[0] == MAP_FAILED) {
+    SetError(error, "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS) RW view",
+             errno);
+    return false;
+  }
+  uintptr_t rw = reinterpret_cast<uintptr_t>(c->maps[0]);
+  char path[96];
+  snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", static_cast<unsigned long>(rw),
+           static_cast<unsigned long>(rw + capacity));
+  c->sizes[1] = capacity;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    c->fd = fd;  // kept: Publish() maps pages of it again
+    c->maps[1] = mmap(nullptr, capacity, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    if (c->maps[1] == MAP_FAILED) {
+      SetError(error, "mmap(PROT_READ|PROT_EXEC, MAP_PRIVATE) of " + std::string(path), errno);
+      return false;
+    }
+    return true;
+  }
+  c->maps[1] = mremap(c->maps[0], 0, capacity, MREMAP_MAYMOVE);
+  if (c->maps[1] == MAP_FAILED) {
+    SetError(error, "mremap(RW view, 0, " + std::to_string(capacity) + ", MREMAP_MAYMOVE)", errno);
+    return false;
+  }
+  if (mprotect(c->maps[1], capacity, PROT_READ | PROT_EXEC) != 0) {
+    SetError(error, "mprotect(RX view, PROT_READ|PROT_EXEC)", errno);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-std::unique_ptr<CodeCache> CodeCache::Create(size_t capacity, std::string* error) {
+std::unique_ptr<CodeCache> CodeCache::Create(size_t capacity, std::string* error, Views views) {
   if (capacity > kMaxCapacity) {
     SetError(error,
              "jit code cache size " + std::to_string(capacity) + " exceeds the maximum of " +
@@ -58,50 +97,54 @@ std::unique_ptr<CodeCache> CodeCache::Create(size_t capacity, std::string* error
   size_t data_capacity = RoundUp(std::max(capacity / kDataCapacityDivisor, kMinDataCapacity), page);
 
   Cleanup c;
-  c.fd = memfd_create(kCodeMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (c.fd < 0) {
-    int err = errno;
-    SetError(error, std::string("memfd_create(\"") + kCodeMemfdName + "\")", err);
-    return nullptr;
-  }
-  if (ftruncate(c.fd, static_cast<off_t>(capacity)) != 0) {
-    int err = errno;
-    SetError(error, "ftruncate(memfd \"" + std::string(kCodeMemfdName) + "\", " +
-                        std::to_string(capacity) + ")",
-             err);
-    return nullptr;
-  }
-  // A file that shrank under its mappings would turn every access into
-  // SIGBUS; sealing the size makes that impossible for anyone holding the fd.
-  if (fcntl(c.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    int err = errno;
-    SetError(error, std::string("fcntl(F_ADD_SEALS) on memfd \"") + kCodeMemfdName + "\"", err);
-    return nullptr;
-  }
-  c.sizes[0] = capacity;
-  c.maps[0] = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, 0);
-  if (c.maps[0] == MAP_FAILED) {
-    int err = errno;
-    SetError(error,
-             "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_WRITE, MAP_SHARED) of the " +
-                 kCodeMemfdName + " RW view",
-             err);
-    return nullptr;
-  }
-  c.sizes[1] = capacity;
-  // The RX view is a *private* mapping of the same file: it sees every write
-  // made through the shared RW view (pages are shared with the page cache until
-  // written), and a debugger can still insert software breakpoints through
-  // ptrace (the kernel refuses forced writes to shared read-only mappings, but
-  // copies a private page on write). See Publish() for the page a debugger copied.
-  c.maps[1] = mmap(nullptr, capacity, PROT_READ | PROT_EXEC, MAP_PRIVATE, c.fd, 0);
-  if (c.maps[1] == MAP_FAILED) {
-    int err = errno;
-    SetError(error,
-             "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_EXEC, MAP_PRIVATE) of the " +
-                 kCodeMemfdName + " RX view",
-             err);
-    return nullptr;
+  if (views == Views::kAnonymous) {
+    if (!MapAnonymousViews(capacity, &c, error)) return nullptr;
+  } else {
+    c.fd = memfd_create(kCodeMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (c.fd < 0) {
+      int err = errno;
+      SetError(error, std::string("memfd_create(\"") + kCodeMemfdName + "\")", err);
+      return nullptr;
+    }
+    if (ftruncate(c.fd, static_cast<off_t>(capacity)) != 0) {
+      int err = errno;
+      SetError(error, "ftruncate(memfd \"" + std::string(kCodeMemfdName) + "\", " +
+                          std::to_string(capacity) + ")",
+               err);
+      return nullptr;
+    }
+    // A file that shrank under its mappings would turn every access into
+    // SIGBUS; sealing the size makes that impossible for anyone holding the fd.
+    if (fcntl(c.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+      int err = errno;
+      SetError(error, std::string("fcntl(F_ADD_SEALS) on memfd \"") + kCodeMemfdName + "\"", err);
+      return nullptr;
+    }
+    c.sizes[0] = capacity;
+    c.maps[0] = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, 0);
+    if (c.maps[0] == MAP_FAILED) {
+      int err = errno;
+      SetError(error,
+               "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_WRITE, MAP_SHARED) of the " +
+                   kCodeMemfdName + " RW view",
+               err);
+      return nullptr;
+    }
+    c.sizes[1] = capacity;
+    // The RX view is a *private* mapping of the same file: it sees every write
+    // made through the shared RW view (pages are shared with the page cache until
+    // written), and a debugger can still insert software breakpoints through
+    // ptrace (the kernel refuses forced writes to shared read-only mappings, but
+    // copies a private page on write). See Publish() for the page a debugger copied.
+    c.maps[1] = mmap(nullptr, capacity, PROT_READ | PROT_EXEC, MAP_PRIVATE, c.fd, 0);
+    if (c.maps[1] == MAP_FAILED) {
+      int err = errno;
+      SetError(error,
+               "mmap(" + std::to_string(capacity) + ", PROT_READ|PROT_EXEC, MAP_PRIVATE) of the " +
+                   kCodeMemfdName + " RX view",
+               err);
+      return nullptr;
+    }
   }
 
   // The data region needs one view only; its fd can go as soon as it is mapped.
@@ -155,7 +198,7 @@ CodeCache::~CodeCache() {
   munmap(reinterpret_cast<void*>(rx_begin_), capacity_);
   munmap(rw_begin_, capacity_);
   munmap(reinterpret_cast<void*>(data_begin_), data_capacity_);
-  close(code_fd_);
+  if (code_fd_ >= 0) close(code_fd_);
 }
 
 uint8_t* CodeCache::Allocate(size_t size) {
@@ -199,6 +242,7 @@ bool CodeCache::Publish(const uint8_t* rx, size_t size) {
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   uintptr_t lo = addr & ~(page - 1);
   uintptr_t hi = (addr + size + page - 1) & ~(page - 1);
+  if (code_fd_ < 0) return false;  // a shared RX view never diverges from the RW one
   void* m = mmap(reinterpret_cast<void*>(lo), hi - lo, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, code_fd_,
                  static_cast<off_t>(lo - rx_begin_));
   return m != MAP_FAILED && std::memcmp(rx, rw, size) == 0;

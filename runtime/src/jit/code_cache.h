@@ -66,7 +66,17 @@ class CodeCache {
   // `capacity` is the code capacity in bytes, rounded up to whole pages and to
   // at least kMinCapacity. Returns nullptr and sets *error (naming the failing
   // call and the errno text) on failure.
-  static std::unique_ptr<CodeCache> Create(size_t capacity, std::string* error);
+  // kAnonymous (jitvm --perf-map): the code lives in anonymous shared memory
+  // instead of the memfd, so /proc/PID/maps and perf show both views as
+  // "/dev/zero (deleted)". perf looks symbols up in /tmp/perf-PID.map only for
+  // anonymous executable mappings (its is_anon_memory()); a memfd mapping is
+  // a file to perf, whose symbols it cannot read. The RX view is a private
+  // mapping of /proc/self/map_files/ of the RW view where we may open it
+  // (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), so debuggers keep software
+  // breakpoints; otherwise an mremap duplicate, which is shared, and the
+  // kernel refuses a debugger's forced writes into it (use hbreak).
+  enum class Views { kMemfd, kAnonymous };
+  static std::unique_ptr<CodeCache> Create(size_t capacity, std::string* error, Views views = Views::kMemfd);
 
   ~CodeCache();
   CodeCache(const CodeCache&) = delete;

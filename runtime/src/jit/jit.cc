@@ -38,7 +38,8 @@ std::unique_ptr<Jit> Jit::Create(State* L, const JitOptions& options, std::strin
     return nullptr;
   }
   std::unique_ptr<Jit> jit(new Jit(L, options));
-  jit->cache_ = CodeCache::Create(options.cache_size, error);
+  jit->cache_ = CodeCache::Create(options.cache_size, error,
+                                  options.anonymous_code ? CodeCache::Views::kAnonymous : CodeCache::Views::kMemfd);
   if (!jit->cache_) return nullptr;
   jit->thread_ = std::thread([j = jit.get()] { j->CompilerLoop(); });
   return jit;

@@ -38,6 +38,9 @@ struct JitOptions {
   // same bytes. perf inject derives a jitted .so's build-id from the code
   // bytes, and identical build-ids make perf confuse the files.
   bool unique_code = false;
+  // Code in anonymous shared memory instead of the memfd (CodeCache::Views),
+  // for --perf-map: perf reads perf-PID.map only for anonymous mappings.
+  bool anonymous_code = false;
 };
 
 // Entry of compiled code: runs the function whose frame `ci` is (already pushed);
