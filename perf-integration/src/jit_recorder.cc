@@ -496,11 +496,15 @@ Result<RecordResult> Record(const RecordOptions& options) {
     const char ping[] = "ping\n";
     ssize_t ignored = write(ctl[1], ping, sizeof(ping) - 1);
     (void)ignored;
+    // perf exits at once when it cannot open its events (perf_event_paranoid,
+    // no such pid): check on it while waiting.
     pollfd p{ack[0], POLLIN, 0};
-    int r;
-    do {
-      r = poll(&p, 1, kPerfReadyTimeoutMs);
-    } while (r < 0 && errno == EINTR);
+    int r = 0;
+    for (int waited = 0; waited < kPerfReadyTimeoutMs && r == 0; waited += 100) {
+      r = poll(&p, 1, 100);
+      if (r < 0 && errno == EINTR) r = 0;
+      if (r == 0 && Reap(&perf_child, false)) break;
+    }
     char buf[16] = {};
     if (r <= 0 || read(ack[0], buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "ack", 3) != 0) {
       stop_perf();
