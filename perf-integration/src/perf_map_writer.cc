@@ -13,10 +13,10 @@ namespace jitscope::perf {
 std::unique_ptr<PerfMapWriter> PerfMapWriter::Open(std::string* error, const std::string& path_override) {
   std::unique_ptr<PerfMapWriter> w(new PerfMapWriter());
   w->path_ = path_override.empty() ? "/tmp/perf-" + std::to_string(getpid()) + ".map" : path_override;
-  // O_APPEND: a map left by an earlier process with the same pid is stale,
-  // but truncating it could hide code of a process that exec'd us; perf uses
-  // the last matching line, which is ours.
-  w->fd_ = open(w->path_.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
+  // Truncated: a map left behind by an earlier process with the same pid
+  // (pids are reused) would name our code after its functions; code of an
+  // image this process exec'd from is unmapped anyway.
+  w->fd_ = open(w->path_.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (w->fd_ < 0) {
     *error = "cannot open '" + w->path_ + "': " + strerror(errno);
     return nullptr;
