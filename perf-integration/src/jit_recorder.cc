@@ -137,7 +137,10 @@ Result<Child> Spawn(const std::vector<std::string>& argv, const std::string& log
 
 // The process mapping DIR/jit-PID.dump executable for perf to see (see the
 // header). Returns its pid; it exits when `hold_fd`'s other end closes.
-Result<Child> StartMarker(const std::string& dir, pid_t target, int* hold_fd, std::string* path) {
+// `inherited`: our fds the child must close, since it never execs (a pipe end
+// it kept open would keep its reader from seeing EOF).
+Result<Child> StartMarker(const std::string& dir, pid_t target, const std::vector<int>& inherited, int* hold_fd,
+                          std::string* path) {
   int hold[2], ready[2];
   if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(ready, O_CLOEXEC) != 0) return Error{Errno("pipe")};
   Child c;
@@ -146,6 +149,8 @@ Result<Child> StartMarker(const std::string& dir, pid_t target, int* hold_fd, st
   if (c.pid == 0) {
     close(hold[1]);
     close(ready[0]);
+    for (int fd : inherited)
+      if (fd >= 0) close(fd);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "jitscope-marker");
     std::string error;
@@ -440,7 +445,7 @@ Result<RecordResult> Record(const RecordOptions& options) {
   int hold_fd = -1;
   Child marker;
   {
-    Result<Child> m = StartMarker(dir, target, &hold_fd, &result.jitdump);
+    Result<Child> m = StartMarker(dir, target, {go_fd, exec_status_fd}, &hold_fd, &result.jitdump);
     if (!m) {
       abandon_launch();
       return std::move(m).take_error();
