@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "crash_handler.h"
 #include "jit/jit.h"
 #include "vm_internal.h"
 
@@ -130,11 +132,8 @@ __attribute__((noinline)) int recurse_deep(volatile int* depth, int n) {
   return pad[0];
 }
 
-int vmtest_crash(State* L) {
-  static const char* const kKinds[] = {"segv", "abort", "ill", "fpe", "stack-overflow", "jit-segv", nullptr};
-  int kind = check_option(L, 1, nullptr, kKinds);
-  if (L->g->jit) L->g->jit->SyncListeners();  // the crash dumper reads the debug info
-  fflush(stdout);
+// Faults in one of the ways of vmtest.crash (kind: index into kCrashKinds).
+void crash_now(int kind) {
   switch (kind) {
     case 0:
     case 5: {  // jit-segv: compiled callers fault inline (the JIT); interpreted ones here
@@ -145,8 +144,9 @@ int vmtest_crash(State* L) {
     case 1: abort();
     case 2: __builtin_trap();
     case 3: {
-      volatile int zero = 0;
-      volatile int r = 1 / zero;
+      // Both operands volatile: GCC computes 1 / x without dividing.
+      volatile int one = 1, zero = 0;
+      volatile int r = one / zero;
       (void)r;
       break;
     }
@@ -156,6 +156,33 @@ int vmtest_crash(State* L) {
       break;
     }
   }
+}
+
+// vmtest.crash(kind [, "thread"]): with "thread" the crash happens on a new
+// thread while this one (with the Lua and JIT frames) waits in pthread_join,
+// so crash handling is exercised off the VM thread too.
+int vmtest_crash(State* L) {
+  static const char* const kKinds[] = {"segv", "abort", "ill", "fpe", "stack-overflow", "jit-segv", nullptr};
+  static const char* const kWhere[] = {"here", "thread", nullptr};
+  int kind = check_option(L, 1, nullptr, kKinds);
+  int where = check_option(L, 2, "here", kWhere);
+  if (L->g->jit) L->g->jit->SyncListeners();  // the crash dumper reads the debug info
+  fflush(stdout);
+  if (where == 0) {
+    crash_now(kind);
+    return 0;
+  }
+  static int thread_kind;
+  thread_kind = kind;
+  pthread_t thread;
+  auto body = [](void*) -> void* {
+    InstallCrashAltStack();  // a stack overflow here needs somewhere to run the handler
+    pthread_setname_np(pthread_self(), "vmtest-crash");  // so tombstones show which thread it was
+    crash_now(thread_kind);
+    return nullptr;
+  };
+  if (pthread_create(&thread, nullptr, body, nullptr) != 0) error(L, "vmtest.crash: cannot create a thread");
+  pthread_join(thread, nullptr);
   return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 
+#include "crash_handler.h"
 #include "dump.h"
 #include "jit/eh_frame_listener.h"
 #include "jit/event_log_listener.h"
@@ -52,6 +53,9 @@ const char kUsage[] =
     "                     (the code cache is then anonymous memory, where perf looks maps up)\n"
     "  --jitdump[=DIR]    write DIR/jit-PID.dump (default DIR: .) for perf inject --jit:\n"
     "                     code, Lua lines and unwind info of every load; record with perf -k 1\n"
+    "  --crash-handler=on|off\n"
+    "                     on a fatal signal, write a tombstone to $JITSCOPE_TOMBSTONE_DIR\n"
+    "                     (default ./tombstones) with `jitscope crash-dump` (on, default)\n"
     "  --test-builtins    add the global table 'vmtest' (stop_here, gc, flush_jit, crash, tier,\n"
     "                     backtrace, throw_cpp)\n"
     "  -v, --version      print the version\n"
@@ -146,6 +150,9 @@ struct MainArgs {
 int main(int argc, char** argv) {
   constexpr size_t kVmStackSize = size_t{1} << 30;  // reserved, committed only as touched
   MainArgs args{argc, argv, 0};
+  // The process's first thread only joins, but a signal sent to the process
+  // may land on it: give it a stack to handle that on too.
+  InstallCrashAltStack();
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, kVmStackSize);
@@ -176,6 +183,7 @@ int real_main(int argc, char** argv) {
   jit::DebugInfoMode debug_mode = jit::DebugInfoMode::kMini;
   jitscope::JitDebugOptions debug_options;
   bool dump = false;
+  bool crash_handler = true;
   int script = 0;
   bool read_stdin = false;
   for (int i = 1; i < argc; i++) {
@@ -246,6 +254,8 @@ int real_main(int argc, char** argv) {
         fprintf(stderr, "jitvm: '--jitdump=' needs a directory\n");
         return 2;
       }
+    } else if (strcmp(a, "--crash-handler=on") == 0 || strcmp(a, "--crash-handler=off") == 0) {
+      crash_handler = strcmp(a, "--crash-handler=on") == 0;
     } else if (strcmp(a, "--test-builtins") == 0) {
       test_builtins = true;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -277,6 +287,9 @@ int real_main(int argc, char** argv) {
     read_stdin = true;
   }
 
+  // Before the JIT starts its threads: they inherit nothing, but the handler
+  // must be in place before any compiled code can fault.
+  if (crash_handler) InstallCrashHandler();
   State* L = state_new();
   if (!L) {
     fprintf(stderr, "jitvm: cannot create state: not enough memory\n");

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "crash_handler.h"
+
 namespace jitvm {
 namespace jit {
 
@@ -17,6 +19,7 @@ GdbJitListener::GdbJitListener(const jitscope::JitDebugOptions& options_in, Code
       [](void* ctx, size_t bytes) -> void* { return static_cast<CodeCache*>(ctx)->AllocateData(bytes); }, cache_);
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "jit-debuginfo");
+    InstallCrashAltStack();  // a stack overflow here must reach the crash handler too
     WorkerLoop();
   });
 }

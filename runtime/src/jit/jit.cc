@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "code_cache.h"
+#include "crash_handler.h"
 #include "jit_compiler.h"
 #include "vm_internal.h"
 
@@ -41,7 +42,10 @@ std::unique_ptr<Jit> Jit::Create(State* L, const JitOptions& options, std::strin
   jit->cache_ = CodeCache::Create(options.cache_size, error,
                                   options.anonymous_code ? CodeCache::Views::kAnonymous : CodeCache::Views::kMemfd);
   if (!jit->cache_) return nullptr;
-  jit->thread_ = std::thread([j = jit.get()] { j->CompilerLoop(); });
+  jit->thread_ = std::thread([j = jit.get()] {
+    InstallCrashAltStack();  // a stack overflow here must reach the crash handler too
+    j->CompilerLoop();
+  });
   return jit;
 }
 
