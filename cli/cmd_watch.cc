@@ -38,17 +38,6 @@ constexpr std::string_view kUsage =
 std::atomic<bool> g_stop{false};
 
 // Gone, or a zombie waiting for its parent: either way it has exited.
-bool Exited(pid_t pid) {
-  if (!ProcessExists(pid)) return true;
-  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (!f) return true;
-  char buf[512];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char* close_paren = strrchr(buf, ')');
-  return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
-}
 
 uint64_t NowNs() {
   timespec ts;
@@ -124,7 +113,7 @@ int Run(const ParsedArgs& args) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interval));
     Result<bool> changed = target->snapshotter->Poll();
     if (!changed) {
-      if (Exited(*pid)) break;
+      if (ProcessExited(*pid)) break;
       std::cerr << "jitscope watch: " << changed.error() << "\n";
       return kExitFailure;
     }

@@ -8,15 +8,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "debuginfo/map_entry_json.h"
+
 namespace jitscope {
 namespace {
 
 constexpr size_t kHeaderSize = 32;
-
-uint64_t ParseHexString(const nlohmann::json& j) {
-  std::string s = j.get<std::string>();
-  return std::stoull(s, nullptr, 16);
-}
 
 DescriptorVariant VariantFromName(const std::string& name) {
   if (name == "Android2") return DescriptorVariant::kAndroid2;
@@ -73,15 +70,7 @@ Result<bool> WriteSnapshotFile(const ProcessSnapshot& s, const std::string& path
     blobs.insert(blobs.end(), data, data + size);
   };
   nlohmann::json maps = nlohmann::json::array();
-  for (const MapEntry& m : s.maps)
-    maps.push_back({{"start", HexAddress(m.start)},
-                    {"end", HexAddress(m.end)},
-                    {"offset", HexAddress(m.offset)},
-                    {"perms", m.Perms()},
-                    {"device", m.device},
-                    {"inode", m.inode},
-                    {"path", m.path},
-                    {"deleted", m.deleted}});
+  for (const MapEntry& m : s.maps) maps.push_back(MapEntryToJson(m));
   auto descriptors_json = [&](const JitSnapshot& snap) {
   nlohmann::json descriptors = nlohmann::json::array();
   for (const DescriptorView& d : snap.descriptors) {
@@ -196,27 +185,11 @@ Result<ProcessSnapshot> ReadSnapshotFile(const std::string& path) {
     s.comm = doc.at("comm").get<std::string>();
     s.jit.taken_ns = doc.at("taken_ns").get<uint64_t>();
     s.jit.synchronized = doc.at("synchronized").get<bool>();
-    for (const nlohmann::json& m : doc.at("maps")) {
-      MapEntry e;
-      e.start = ParseHexString(m.at("start"));
-      e.end = ParseHexString(m.at("end"));
-      e.offset = ParseHexString(m.at("offset"));
-      std::string perms = m.at("perms").get<std::string>();
-      if (perms.size() != 4) throw std::runtime_error("bad perms '" + perms + "'");
-      e.readable = perms[0] == 'r';
-      e.writable = perms[1] == 'w';
-      e.executable = perms[2] == 'x';
-      e.shared = perms[3] == 's';
-      e.device = m.value("device", "");
-      e.inode = m.value("inode", uint64_t{0});
-      e.path = m.at("path").get<std::string>();
-      e.deleted = m.value("deleted", false);
-      s.maps.push_back(std::move(e));
-    }
+    for (const nlohmann::json& m : doc.at("maps")) s.maps.push_back(MapEntryFromJson(m));
     auto read_descriptors = [&](const nlohmann::json& list, JitSnapshot* into, bool elf) {
     for (const nlohmann::json& d : list) {
       DescriptorView view;
-      view.location.address = ParseHexString(d.at("address"));
+      view.location.address = ParseHexJson(d.at("address"));
       view.location.module_path = d.at("module").get<std::string>();
       view.header.address = view.location.address;
       view.header.variant = VariantFromName(d.at("variant").get<std::string>());
@@ -226,8 +199,8 @@ Result<ProcessSnapshot> ReadSnapshotFile(const std::string& path) {
       view.header.synchronized = view.header.variant != DescriptorVariant::kGdbV1;
       for (const nlohmann::json& j : d.at("entries")) {
         SnapshotEntry e;
-        e.entry_address = ParseHexString(j.at("entry"));
-        e.symfile_addr = ParseHexString(j.at("symfile_addr"));
+        e.entry_address = ParseHexJson(j.at("entry"));
+        e.symfile_addr = ParseHexJson(j.at("symfile_addr"));
         e.symfile_size = j.at("symfile_size").get<uint64_t>();
         e.timestamp = j.at("timestamp").get<uint64_t>();
         e.seqlock = j.at("seqlock").get<uint32_t>();
@@ -253,7 +226,7 @@ Result<ProcessSnapshot> ReadSnapshotFile(const std::string& path) {
     if (doc.contains("sources")) read_descriptors(doc.at("sources"), &s.sources, false);
     for (const nlohmann::json& c : doc.at("code")) {
       std::vector<uint8_t> bytes;
-      if (!blob(c, &bytes) || !s.code.AddRegion(ParseHexString(c.at("address")), std::move(bytes)))
+      if (!blob(c, &bytes) || !s.code.AddRegion(ParseHexJson(c.at("address")), std::move(bytes)))
         throw std::runtime_error("bad code region");
     }
   } catch (const std::exception& e) {

@@ -214,15 +214,7 @@ std::string Tail(const std::string& path, size_t max_bytes = 600) {
 
 bool TargetGone(pid_t pid, Child* launched) {
   if (launched) return Reap(launched, false);
-  if (!ProcessExists(pid)) return true;
-  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (!f) return true;
-  char buf[512];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char* close_paren = strrchr(buf, ')');
-  return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
+  return ProcessExited(pid);
 }
 
 // What the descriptor told us, function by function, in time.

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "debuginfo/map_entry_json.h"
+
 namespace jitscope {
 
 namespace {
@@ -62,37 +64,6 @@ std::string Hex16(uint64_t v) {
   return buf;
 }
 
-uint64_t ParseHex(const nlohmann::json& j) {
-  std::string s = j.get<std::string>();
-  if (s.rfind("0x", 0) == 0) s = s.substr(2);
-  if (s.empty() || s.size() > 16 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-    throw std::runtime_error("bad hex number '" + j.get<std::string>() + "'");
-  return std::stoull(s, nullptr, 16);
-}
-
-nlohmann::json MapJson(const MapEntry& m) {
-  return {{"start", HexAddress(m.start)}, {"end", HexAddress(m.end)}, {"offset", HexAddress(m.offset)},
-          {"perms", m.Perms()},           {"device", m.device},       {"inode", m.inode},
-          {"path", m.path},               {"deleted", m.deleted}};
-}
-
-MapEntry MapFromJson(const nlohmann::json& m) {
-  MapEntry e;
-  e.start = ParseHex(m.at("start"));
-  e.end = ParseHex(m.at("end"));
-  e.offset = ParseHex(m.at("offset"));
-  std::string perms = m.at("perms").get<std::string>();
-  if (perms.size() != 4) throw std::runtime_error("bad perms '" + perms + "'");
-  e.readable = perms[0] == 'r';
-  e.writable = perms[1] == 'w';
-  e.executable = perms[2] == 'x';
-  e.shared = perms[3] == 's';
-  e.device = m.value("device", "");
-  e.inode = m.value("inode", uint64_t{0});
-  e.path = m.at("path").get<std::string>();
-  e.deleted = m.value("deleted", false);
-  return e;
-}
 
 const MapEntry* FindMap(const std::vector<MapEntry>& maps, uint64_t address) {
   for (const MapEntry& m : maps)
@@ -549,7 +520,7 @@ Result<bool> WriteTombstone(const Tombstone& t, const std::string& path) {
   }
   doc["threads"] = std::move(threads);
   nlohmann::json maps = nlohmann::json::array();
-  for (const MapEntry& m : t.maps) maps.push_back(MapJson(m));
+  for (const MapEntry& m : t.maps) maps.push_back(MapEntryToJson(m));
   doc["maps"] = std::move(maps);
   nlohmann::json modules = nlohmann::json::array();
   for (const TombstoneModule& m : t.modules) modules.push_back({{"path", m.path}, {"build_id", m.build_id}});
@@ -669,7 +640,7 @@ Result<Tombstone> ReadTombstone(const std::string& path) {
     const nlohmann::json& sig = doc.at("signal");
     t.signal = sig.at("number").get<int>();
     t.si_code = sig.value("code", 0);
-    t.fault_address = ParseHex(sig.at("fault_address"));
+    t.fault_address = ParseHexJson(sig.at("fault_address"));
     t.signal_time_ns = doc.value("signal_time_ns", uint64_t{0});
     t.dump_time_ns = doc.value("dump_time_ns", uint64_t{0});
     t.realtime_s = doc.value("realtime_s", uint64_t{0});
@@ -681,14 +652,14 @@ Result<Tombstone> ReadTombstone(const std::string& path) {
       th.crashed = j.value("crashed", false);
       th.error = j.value("error", "");
       for (const auto& [name, value] : j.at("registers").items())
-        if (std::optional<size_t> i = RegisterIndex(name)) *RegisterSlot(th.regs, *i) = ParseHex(value);
+        if (std::optional<size_t> i = RegisterIndex(name)) *RegisterSlot(th.regs, *i) = ParseHexJson(value);
       for (const nlohmann::json& f : j.at("frames"))
-        th.frames.push_back({ParseHex(f.at("pc")), ParseHex(f.at("sp")), f.value("method", ""),
+        th.frames.push_back({ParseHexJson(f.at("pc")), ParseHexJson(f.at("sp")), f.value("method", ""),
                              f.value("skipped", uint64_t{0})});
       t.threads.push_back(std::move(th));
     }
     if (doc.contains("maps"))
-      for (const nlohmann::json& m : doc.at("maps")) t.maps.push_back(MapFromJson(m));
+      for (const nlohmann::json& m : doc.at("maps")) t.maps.push_back(MapEntryFromJson(m));
     if (t.maps.empty() && doc.contains("maps_text")) {
       // Minimal tombstones carry /proc/PID/maps as the kernel wrote it.
       Result<std::vector<MapEntry>> maps = ParseProcessMaps(doc.at("maps_text").get<std::string>());
@@ -701,11 +672,11 @@ Result<Tombstone> ReadTombstone(const std::string& path) {
     if (doc.contains("memory"))
       for (const nlohmann::json& m : doc.at("memory")) {
         std::string bytes = blob(m);
-        t.memory.push_back({ParseHex(m.at("address")), m.value("label", ""), std::vector<uint8_t>(bytes.begin(), bytes.end())});
+        t.memory.push_back({ParseHexJson(m.at("address")), m.value("label", ""), std::vector<uint8_t>(bytes.begin(), bytes.end())});
       }
     if (doc.contains("jit_ranges"))
       for (const nlohmann::json& r : doc.at("jit_ranges")) {
-        JitRange range{ParseHex(r.at("start")), ParseHex(r.at("end")), r.at("name").get<std::string>()};
+        JitRange range{ParseHexJson(r.at("start")), ParseHexJson(r.at("end")), r.at("name").get<std::string>()};
         if (range.end < range.start) throw std::runtime_error("a JIT range ends before it starts");
         t.jit_ranges.push_back(std::move(range));
       }

@@ -16,4 +16,8 @@ std::string ReadProcessComm(pid_t pid);
 
 bool ProcessExists(pid_t pid);
 
+// The process has exited: it no longer exists, or it is a zombie (or dead)
+// waiting for its parent, whose memory can no longer be read.
+bool ProcessExited(pid_t pid);
+
 }  // namespace jitscope
