@@ -139,6 +139,9 @@ void EmitRowChange(ByteWriter& w, const CfiArch& arch, const FrameRow& prev, con
     DefCfaOffset(w, arch, cur.cfa_reg, cur.cfa_offset);
   }
   for (int r = 0; r < kDwNumRegs; r++) {
+    // Most rows change one register: equal raw slots are equal effective
+    // slots, so the common case skips EffectiveSavedOffset's special cases.
+    if (prev.saved_offset[r] == cur.saved_offset[r]) continue;
     int32_t before = EffectiveSavedOffset(arch, prev, r);
     int32_t after = EffectiveSavedOffset(arch, cur, r);
     if (before == after) continue;
@@ -193,6 +196,7 @@ size_t RowChangeSize(const CfiArch& arch, const FrameRow& prev, const FrameRow& 
                                : SLebSize(cur.cfa_offset / arch.data_alignment);
   }
   for (int r = 0; r < kDwNumRegs; r++) {
+    if (prev.saved_offset[r] == cur.saved_offset[r]) continue;  // as in EmitRowChange
     int32_t after = EffectiveSavedOffset(arch, cur, r);
     if (EffectiveSavedOffset(arch, prev, r) == after) continue;
     int32_t factored = after / arch.data_alignment;
@@ -345,6 +349,17 @@ void WriteDebugFrameFde(ByteWriter& w, const CfiArch& arch, uint32_t cie_pointer
   FinishEntry(w, entry);
 }
 
+void WriteDebugFrameFdeWithProgram(ByteWriter& w, uint32_t cie_pointer, uint64_t address, uint64_t size,
+                                   const std::vector<uint8_t>& program) {
+  size_t entry = w.size();
+  w.U32(0);  // length, patched
+  w.U32(cie_pointer);
+  w.U64(address);
+  w.U64(size);
+  w.Raw(program.data(), program.size());
+  FinishEntry(w, entry);
+}
+
 size_t WriteEhFrameCie(ByteWriter& w, const CfiArch& arch) {
   size_t entry = w.size();
   w.U32(0);  // length, patched
@@ -363,6 +378,10 @@ size_t WriteEhFrameCie(ByteWriter& w, const CfiArch& arch) {
 
 std::vector<uint8_t> EncodeCfaProgram(const CfiArch& arch, const FrameDescription& frame, uint64_t size) {
   std::vector<uint8_t> program;
+  // One allocation instead of the vector's doubling from 1 byte: a row costs
+  // an advance and one or two register rules, 2-4 bytes.
+  constexpr size_t kReservedBytesPerRow = 4;
+  program.reserve(frame.rows.size() * kReservedBytesPerRow);
   ByteWriter w(&program);
   WriteCfaProgram(w, arch, frame, size);
   return program;

@@ -130,25 +130,12 @@ class ElfBuilder {
   uint32_t count_ = 0;
 };
 
-std::vector<const CodeInfo*> SortedByAddress(const std::vector<const CodeInfo*>& codes) {
-  std::vector<const CodeInfo*> sorted(codes);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const CodeInfo* a, const CodeInfo* b) { return a->address < b->address; });
-  return sorted;
-}
-
 bool ValidateAll(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
   if (codes.empty()) return false;
   std::string error;
   for (const CodeInfo* code : codes)
     if (code == nullptr || !ValidateCodeInfo(*code, opts, &error)) return false;
   return true;
-}
-
-void TextRange(const std::vector<const CodeInfo*>& sorted, uint64_t* low, uint64_t* high) {
-  *low = sorted.front()->address;
-  *high = *low;
-  for (const CodeInfo* code : sorted) *high = std::max(*high, code->address + code->size);
 }
 
 std::string WorkingDirectory() {
@@ -192,16 +179,48 @@ bool ValidateCodeInfo(const CodeInfo& code, const ElfWriterOptions& opts, std::s
   return true;
 }
 
-ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
+namespace {
+
+// The two inputs of the mini writer: a CodeInfo (its FDE program encoded
+// here) or a PreparedCode (encoded once, reused at every repack).
+bool HasFde(const CodeInfo* code) { return !code->frame.rows.empty(); }
+bool HasFde(const PreparedCode* code) { return code->has_fde; }
+void WriteFde(ByteWriter& w, const CfiArch& arch, uint32_t cie, const CodeInfo* code) {
+  WriteDebugFrameFde(w, arch, cie, code->address, code->size, code->frame);
+}
+void WriteFde(ByteWriter& w, const CfiArch& /*arch*/, uint32_t cie, const PreparedCode* code) {
+  WriteDebugFrameFdeWithProgram(w, cie, code->address, code->size, code->cfa_program);
+}
+size_t EstimatedFdeBytes(const CodeInfo* /*code*/) { return 0; }  // in kEstimatedBytesPerCode
+size_t EstimatedFdeBytes(const PreparedCode* code) { return code->cfa_program.size(); }
+
+template <typename Code>
+std::vector<const Code*> SortedCodes(const std::vector<const Code*>& codes) {
+  std::vector<const Code*> sorted(codes);
+  auto by_address = [](const Code* a, const Code* b) { return a->address < b->address; };
+  // Callers usually pass codes in address order already (from an ordered map).
+  if (!std::is_sorted(sorted.begin(), sorted.end(), by_address)) std::sort(sorted.begin(), sorted.end(), by_address);
+  return sorted;
+}
+
+template <typename Code>
+void TextRangeOf(const std::vector<const Code*>& sorted, uint64_t* low, uint64_t* high) {
+  *low = sorted.front()->address;
+  *high = *low;
+  for (const Code* code : sorted) *high = std::max(*high, code->address + code->size);
+}
+
+// `full_codes` (the same codes, as CodeInfo) adds the DWARF sections.
+template <typename Code>
+ElfImage WriteMini(const std::vector<const Code*>& sorted, const ElfWriterOptions& opts,
+                   const std::vector<const CodeInfo*>* full_codes) {
   ElfImage image;
-  if (!ValidateAll(codes, opts)) return image;
   const CfiArch& arch = *CfiArchFor(opts.machine);
-  std::vector<const CodeInfo*> sorted = SortedByAddress(codes);
   uint64_t low, high;
-  TextRange(sorted, &low, &high);
+  TextRangeOf(sorted, &low, &high);
 
   size_t reserve = kEstimatedFixedBytes;
-  for (const CodeInfo* code : sorted) reserve += kEstimatedBytesPerCode + code->name.size() + 1;
+  for (const Code* code : sorted) reserve += kEstimatedBytesPerCode + code->name.size() + 1 + EstimatedFdeBytes(code);
   ElfBuilder elf(&image, opts.machine, reserve);
   ByteWriter& w = elf.writer();
 
@@ -212,7 +231,7 @@ ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const Elf
   Elf64_Sym symbol = {};
   w.Raw(&symbol, sizeof(symbol));
   uint32_t name_offset = 1;
-  for (const CodeInfo* code : sorted) {
+  for (const Code* code : sorted) {
     symbol.st_name = name_offset;
     symbol.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
     symbol.st_other = STV_DEFAULT;
@@ -226,27 +245,26 @@ ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const Elf
 
   uint32_t strtab = elf.Begin(".strtab", SHT_STRTAB, 0, 1, 0);
   w.U8(0);
-  for (const CodeInfo* code : sorted) w.CString(code->name);
+  for (const Code* code : sorted) w.CString(code->name);
   elf.End(strtab);
   elf.Link(symtab, strtab, /*info=*/1);
 
   // jitscope's own: the tier of each function, one byte per .symtab entry
   // after the null symbol (CodeTier). Debuggers ignore it; packing keeps it.
   uint32_t tiers = elf.Begin(kTierSectionName, SHT_PROGBITS, 0, 1, 0);
-  for (const CodeInfo* code : sorted) w.U8(static_cast<uint8_t>(code->tier));
+  for (const Code* code : sorted) w.U8(static_cast<uint8_t>(code->tier));
   elf.End(tiers);
 
   uint32_t frame = elf.Begin(".debug_frame", SHT_PROGBITS, 0, kTableAlignment, 0);
   size_t frame_start = elf.Offset(frame);
   size_t cie = WriteDebugFrameCie(w, arch) - frame_start;
-  for (const CodeInfo* code : sorted)
-    if (!code->frame.rows.empty())
-      WriteDebugFrameFde(w, arch, static_cast<uint32_t>(cie), code->address, code->size, code->frame);
+  for (const Code* code : sorted)
+    if (HasFde(code)) WriteFde(w, arch, static_cast<uint32_t>(cie), code);
   elf.End(frame);
 
-  if (opts.full) {
+  if (full_codes != nullptr) {
     DwarfInfoSections dwarf;
-    WriteDwarfInfo(sorted, opts.comp_dir.empty() ? WorkingDirectory() : opts.comp_dir, &dwarf);
+    WriteDwarfInfo(*full_codes, opts.comp_dir.empty() ? WorkingDirectory() : opts.comp_dir, &dwarf);
     elf.AddBytes(".debug_abbrev", SHT_PROGBITS, 1, dwarf.abbrev);
     elf.AddBytes(".debug_info", SHT_PROGBITS, 1, dwarf.info);
     elf.AddBytes(".debug_line", SHT_PROGBITS, 1, dwarf.line);
@@ -256,23 +274,105 @@ ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const Elf
   return image;
 }
 
-ElfImage WriteCompressedDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
-  ElfWriterOptions inner_opts = opts;
-  inner_opts.full = false;
-  ElfImage inner = WriteMiniDebugInfo(codes, inner_opts);
+// Wraps an inner mini file xz-compressed into .gnu_debugdata.
+ElfImage WrapCompressed(const ElfImage& inner, uint64_t low, uint64_t high, const ElfWriterOptions& opts) {
   ElfImage image;
   if (inner.empty()) return image;
   std::vector<uint8_t> xz;
   std::string error;
   if (!XzCompress(inner.data(), inner.size(), kXzBlockSize, opts.xz_preset, &xz, &error)) return image;
-
-  uint64_t low, high;
-  TextRange(SortedByAddress(codes), &low, &high);
   ElfBuilder elf(&image, opts.machine, kEstimatedFixedBytes + xz.size());
   elf.AddNobits(".text", SHF_ALLOC | SHF_EXECINSTR, low, high - low, kTextAlignment);
   elf.AddBytes(".gnu_debugdata", SHT_PROGBITS, 1, xz);
   elf.Finish();
   return image;
+}
+
+}  // namespace
+
+ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
+  if (!ValidateAll(codes, opts)) return {};
+  std::vector<const CodeInfo*> sorted = SortedCodes(codes);
+  return WriteMini(sorted, opts, opts.full ? &sorted : nullptr);
+}
+
+ElfImage WriteCompressedDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts) {
+  ElfWriterOptions inner_opts = opts;
+  inner_opts.full = false;
+  ElfImage inner = WriteMiniDebugInfo(codes, inner_opts);
+  if (inner.empty()) return {};
+  uint64_t low, high;
+  TextRangeOf(SortedCodes(codes), &low, &high);
+  return WrapCompressed(inner, low, high, opts);
+}
+
+namespace {
+
+// jitvm hands every compiled function to two listeners on the compiler
+// thread, one after the other: the .eh_frame one (EncodeEhFrameProgram) and
+// the GDB JIT one (PrepareCode). Both need the same CFA program, and encoding
+// it is ~1 us per function, the biggest part of registration; the second
+// call reuses the first's result. The key is the frame rows' bytes (and the
+// code size and machine), so a different function can never hit: at worst a
+// row's padding bytes differ and it is encoded again.
+struct ProgramMemo {
+  uint16_t machine = 0;
+  uint64_t size = 0;
+  std::vector<FrameRow> rows;
+  std::vector<uint8_t> program;
+  bool valid = false;
+};
+thread_local ProgramMemo tls_program_memo;
+
+bool SameRows(const std::vector<FrameRow>& a, const std::vector<FrameRow>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(FrameRow)) == 0;
+}
+
+// The CFA program of a validated code with rows.
+std::vector<uint8_t> MemoizedCfaProgram(const CodeInfo& code, uint16_t machine) {
+  ProgramMemo& memo = tls_program_memo;
+  if (memo.valid && memo.machine == machine && memo.size == code.size && SameRows(memo.rows, code.frame.rows))
+    return memo.program;
+  memo.valid = false;
+  memo.program = EncodeCfaProgram(*CfiArchFor(machine), code.frame, code.size);
+  memo.rows.assign(code.frame.rows.begin(), code.frame.rows.end());  // keeps its capacity across calls
+  memo.machine = machine;
+  memo.size = code.size;
+  memo.valid = true;
+  return memo.program;
+}
+
+}  // namespace
+
+bool PrepareCode(const CodeInfo& code, const ElfWriterOptions& opts, PreparedCode* out) {
+  std::string error;
+  if (!ValidateCodeInfo(code, opts, &error)) return false;
+  out->address = code.address;
+  out->size = code.size;
+  out->name = code.name;
+  out->tier = code.tier;
+  out->has_fde = !code.frame.rows.empty();
+  out->cfa_program.clear();
+  if (out->has_fde) out->cfa_program = MemoizedCfaProgram(code, opts.machine);
+  return true;
+}
+
+// Prepared codes were validated by PrepareCode; only their presence is checked.
+ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts) {
+  if (codes.empty() || !CfiArchFor(opts.machine)) return {};
+  for (const PreparedCode* code : codes)
+    if (code == nullptr) return {};
+  return WriteMini(SortedCodes(codes), opts, nullptr);
+}
+
+ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts) {
+  if (codes.empty() || !CfiArchFor(opts.machine)) return {};
+  for (const PreparedCode* code : codes)
+    if (code == nullptr) return {};
+  std::vector<const PreparedCode*> sorted = SortedCodes(codes);
+  uint64_t low, high;
+  TextRangeOf(sorted, &low, &high);
+  return WrapCompressed(WriteMini(sorted, opts, nullptr), low, high, opts);
 }
 
 EhFrameImage WriteEhFrameWithHdr(const CodeInfo& code, uint64_t load_address, uint16_t machine) {
@@ -330,7 +430,7 @@ std::vector<uint8_t> EncodeEhFrameProgram(const CodeInfo& code, uint16_t machine
   opts.machine = machine;
   std::string error;
   if (code.frame.rows.empty() || !ValidateCodeInfo(code, opts, &error)) return {};
-  return EncodeCfaProgram(*CfiArchFor(machine), code.frame, code.size);
+  return MemoizedCfaProgram(code, machine);
 }
 
 namespace {

@@ -9,6 +9,15 @@
 namespace jitscope {
 
 namespace {
+// Spare single-function blocks come in sizes rounded up to this, so that
+// files whose names differ by a few bytes share blocks.
+constexpr size_t kSpareGranule = 64;
+// Bounds the spares: about the singles alive between two packs of a few
+// ranges (pack_every 64) with room for bursts; beyond it blocks go back.
+constexpr size_t kMaxSpares = 512;
+
+size_t RoundUp(size_t n, size_t granule) { return (n + granule - 1) / granule * granule; }
+
 uint64_t now_ns() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
@@ -22,6 +31,31 @@ JitDebugContext::JitDebugContext(JitDescriptorWriter* writer, const JitDebugOpti
 JitDebugContext::~JitDebugContext() {
   std::lock_guard<std::mutex> lock(mu_);
   for (Group* g : std::set<Group*>(groups_)) Unregister(g);
+  ReleaseSpares();
+}
+
+uint8_t* JitDebugContext::TakeSpare(size_t block_size) {
+  auto it = spares_.find(block_size);
+  if (it == spares_.end() || it->second.empty()) return nullptr;
+  uint8_t* block = it->second.back();
+  it->second.pop_back();
+  spare_count_--;
+  return block;
+}
+
+bool JitDebugContext::KeepSpare(uint8_t* block, size_t block_size) {
+  if (spare_count_ >= kMaxSpares) return false;
+  spares_[block_size].push_back(block);
+  spare_count_++;
+  return true;
+}
+
+void JitDebugContext::ReleaseSpares() {
+  for (auto& [block_size, blocks] : spares_)
+    for (uint8_t* block : blocks)
+      if (free_) free_(alloc_ctx_, block, block_size);
+  spares_.clear();
+  spare_count_ = 0;
 }
 
 void JitDebugContext::DetachAllocator() {
@@ -30,6 +64,8 @@ void JitDebugContext::DetachAllocator() {
   // but are never handed back to it.
   for (Group* g : groups_)
     if (g->from_alloc) g->from_alloc = false, g->symfile = nullptr;
+  spares_.clear();  // the allocator's memory: never touched again
+  spare_count_ = 0;
   alloc_ = nullptr;
   free_ = nullptr;
 }
@@ -39,14 +75,26 @@ void JitDebugContext::SetOptions(const JitDebugOptions& options) {
   options_ = options;
 }
 
+ElfWriterOptions JitDebugContext::WriterOptions() const {
+  ElfWriterOptions opts;
+  opts.full = options_.full;
+  opts.comp_dir = options_.comp_dir;
+  opts.xz_preset = options_.xz_preset;
+  return opts;
+}
+
 JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Group::Kind kind, uint64_t range,
-                                                  const std::vector<const CodeInfo*>& codes) {
+                                                  std::set<uint64_t> codes) {
   if (bytes.empty()) return nullptr;
   auto* g = new Group();
   g->kind = kind;
   g->range = range;
   g->size = bytes.size();
-  g->symfile = alloc_ ? alloc_(alloc_ctx_, bytes.size()) : nullptr;
+  g->block_size = kind == Group::kSingle ? RoundUp(bytes.size(), kSpareGranule) : bytes.size();
+  if (alloc_) {
+    g->symfile = kind == Group::kSingle ? TakeSpare(g->block_size) : nullptr;
+    if (!g->symfile) g->symfile = alloc_(alloc_ctx_, g->block_size);
+  }
   g->from_alloc = g->symfile != nullptr;
   if (!g->symfile) g->symfile = static_cast<uint8_t*>(malloc(bytes.size()));
   if (!g->symfile) {
@@ -55,8 +103,9 @@ JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Gr
   }
   memcpy(g->symfile, bytes.data(), bytes.size());
   g->entry = writer_->Register(g->symfile, g->size);
-  for (const CodeInfo* c : codes) g->codes.insert(c->address);
+  g->codes = std::move(codes);
   groups_.insert(g);
+  by_range_.emplace(range, g);
   switch (kind) {
     case Group::kSingle: stats_.unpacked_bytes += g->size; break;
     case Group::kPacked: stats_.packed_bytes += g->size; break;
@@ -74,7 +123,8 @@ void JitDebugContext::Unregister(Group* g) {
   }
   // Only after the entry is unlinked and invalid may its file's memory be reused.
   if (g->from_alloc) {
-    if (free_) free_(alloc_ctx_, g->symfile, g->size);
+    bool kept = g->kind == Group::kSingle && KeepSpare(g->symfile, g->block_size);
+    if (!kept && free_) free_(alloc_ctx_, g->symfile, g->block_size);
   } else {
     free(g->symfile);
   }
@@ -82,25 +132,41 @@ void JitDebugContext::Unregister(Group* g) {
     auto it = covering_.find(a);
     if (it != covering_.end() && it->second == g) covering_.erase(it);
   }
+  auto [lo, hi] = by_range_.equal_range(g->range);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second == g) {
+      by_range_.erase(it);
+      break;
+    }
+  }
   groups_.erase(g);
   delete g;
 }
 
 bool JitDebugContext::AddCode(const CodeInfo& code) {
   if (code.size == 0) return false;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (live_.count(code.address)) return false;
   uint64_t t0 = now_ns();
-  CodeInfo& info = live_[code.address];
-  info = code;
-  info.code_bytes = nullptr;  // not kept: the code may be freed before we are told
   ElfWriterOptions opts;
-  opts.full = options_.full;
-  opts.comp_dir = options_.comp_dir;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (live_.count(code.address)) return false;
+    opts = WriterOptions();
+  }
+  // Validation, the CFA program and the function's own file are built without
+  // the lock: the worker's Apply (which holds it) then delays this compiler
+  // thread only for its registrations, never for an ELF write.
+  auto prepared = std::make_shared<PreparedCode>();
+  if (!PrepareCode(code, opts, prepared.get())) return false;
+  std::vector<uint8_t> bytes =
+      opts.full ? WriteMiniDebugInfo({&code}, opts) : WritePreparedMiniDebugInfo({prepared.get()}, opts);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (live_.count(code.address)) return false;  // added meanwhile by another thread
+  live_[code.address] = prepared;
   uint64_t range = code.address >> options_.range_bits;
   last_range_ = range;
   generation_[range]++;
-  Group* g = Register(WriteMiniDebugInfo({&info}, opts), Group::kSingle, range, {&info});
+  Group* g = Register(std::move(bytes), Group::kSingle, range, {code.address});
   if (g) covering_[code.address] = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;
@@ -108,7 +174,7 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
       pack_due_ = true;
     } else {
       std::vector<Rebuild> plan = Plan(/*with_singles=*/true);
-      Build(plan);
+      Build(plan, WriterOptions());
       Apply(plan);
     }
   }
@@ -132,6 +198,7 @@ std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
     if (compress && g->kind == Group::kPacked && (always || g->range != last_range_)) ranges.insert(g->range);
   }
   std::vector<Rebuild> plan;
+  plan.reserve(ranges.size());
   for (uint64_t range : ranges) {
     Rebuild r;
     r.range = range;
@@ -139,26 +206,31 @@ std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
     bool compressed = always || (compress && range != last_range_);
     r.kind = compressed ? Group::kCompressed : Group::kPacked;
     uint64_t lo = range << options_.range_bits, hi = (range + 1) << options_.range_bits;
+    // Shared, not copied: the lock is held here, and a code freed meanwhile
+    // stays alive for the build (which is then discarded by Apply anyway).
     for (auto it = live_.lower_bound(lo); it != live_.end() && it->first < hi; ++it) r.codes.push_back(it->second);
     plan.push_back(std::move(r));
   }
   return plan;
 }
 
-void JitDebugContext::Build(std::vector<Rebuild>& plan) {
-  ElfWriterOptions opts;
+void JitDebugContext::Build(std::vector<Rebuild>& plan, const ElfWriterOptions& opts_in) {
+  ElfWriterOptions opts = opts_in;
+  opts.full = false;  // packed groups keep only symbols and CFI
+  std::vector<const PreparedCode*> codes;
   for (Rebuild& r : plan) {
     if (r.codes.empty()) continue;
-    std::vector<const CodeInfo*> codes;
-    codes.reserve(r.codes.size());
-    for (const CodeInfo& c : r.codes) codes.push_back(&c);
-    r.bytes = r.kind == Group::kCompressed ? WriteCompressedDebugInfo(codes, opts) : WriteMiniDebugInfo(codes, opts);
+    codes.clear();
+    for (const Code& c : r.codes) codes.push_back(c.get());
+    r.bytes = r.kind == Group::kCompressed ? WritePreparedCompressedDebugInfo(codes, opts)
+                                           : WritePreparedMiniDebugInfo(codes, opts);
   }
 }
 
 // Rebuilds each range's entries as one ELF: the new one is linked before the
 // old ones are unlinked, so readers never see a gap in coverage.
 void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
+  std::vector<Group*> old;
   for (Rebuild& r : plan) {
     if (generation_[r.range] != r.generation) {
       // Code came or went while the file was built: again (deferred mode
@@ -168,29 +240,37 @@ void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
       if (options_.deferred && options_.pack && !options_.full) pack_due_ = true;
       continue;
     }
-    std::set<Group*> old;
-    for (Group* g : groups_)
-      if (g->range == r.range) old.insert(g);
+    old.clear();
+    auto [lo, hi] = by_range_.equal_range(r.range);
+    for (auto it = lo; it != hi; ++it) old.push_back(it->second);
     if (r.codes.empty()) {
       for (Group* g : old) Unregister(g);
       continue;
     }
-    std::vector<const CodeInfo*> codes;
-    for (const CodeInfo& c : r.codes) codes.push_back(&c);
-    Group* g = Register(std::move(r.bytes), r.kind, r.range, codes);
+    std::set<uint64_t> addresses;
+    for (const Code& c : r.codes) addresses.insert(addresses.end(), c->address);
+    Group* g = Register(std::move(r.bytes), r.kind, r.range, std::move(addresses));
     if (!g) continue;
     for (Group* o : old) Unregister(o);
-    for (const CodeInfo& c : r.codes) covering_[c.address] = g;
+    for (const Code& c : r.codes) covering_[c->address] = g;
     stats_.packs++;
     if (r.kind == Group::kCompressed) stats_.compressions++;
   }
 }
 
 void JitDebugContext::CompressNow() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Rebuild> plan;
+  ElfWriterOptions opts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    plan = Plan(/*with_singles=*/false);
+    opts = WriterOptions();
+  }
   uint64_t t0 = now_ns();
-  std::vector<Rebuild> plan = Plan(/*with_singles=*/false);
-  Build(plan);
+  // xz without the lock, as in Maintain: after a code GC this compresses every
+  // dirty range, and the compiler thread's AddCode must not wait for that.
+  Build(plan, opts);
+  std::lock_guard<std::mutex> lock(mu_);
   Apply(plan);
   stats_.build_ns += now_ns() - t0;
 }
@@ -202,14 +282,16 @@ bool JitDebugContext::MaintenanceDue() {
 
 void JitDebugContext::Maintain() {
   std::vector<Rebuild> plan;
+  ElfWriterOptions opts;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!pack_due_) return;
     pack_due_ = false;
     plan = Plan(/*with_singles=*/true);
+    opts = WriterOptions();
   }
   uint64_t t0 = now_ns();
-  Build(plan);  // the expensive part (ELF and xz), without the lock
+  Build(plan, opts);  // the expensive part (ELF and xz), without the lock
   std::lock_guard<std::mutex> lock(mu_);
   Apply(plan);
   stats_.build_ns += now_ns() - t0;

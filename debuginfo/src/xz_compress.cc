@@ -2,7 +2,8 @@
 // with lzma_stream_encoder_mt: that encoder starts worker threads, and this
 // runs on the JIT's compiler thread. Each block gets a fresh encoder with a
 // dictionary no larger than the block, which keeps the encoder's memory small
-// even at preset 9 (whose default 64 MiB dictionary would cost ~670 MiB).
+// even at preset 9 (whose default 64 MiB dictionary would cost ~670 MiB);
+// the writers use preset 0 (ElfWriterOptions::xz_preset says why).
 #include "xz_compress.h"
 
 #include <lzma.h>

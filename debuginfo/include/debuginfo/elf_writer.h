@@ -32,6 +32,8 @@ inline constexpr const char* kTierSectionName = ".jitscope.tier";
 
 inline constexpr uint16_t kElfMachineX86_64 = 62;  // EM_X86_64
 
+inline constexpr uint32_t kDefaultXzPreset = 0;
+
 struct ElfWriterOptions {
   // Only x86-64 frame rows exist today; the field keeps AArch64 possible.
   uint16_t machine = kElfMachineX86_64;
@@ -41,8 +43,13 @@ struct ElfWriterOptions {
   // DW_AT_comp_dir of full-mode compile units: where gdb resolves relative
   // source names. Empty = the process's working directory.
   std::string comp_dir;
-  // liblzma preset for WriteCompressedDebugInfo (0..9).
-  uint32_t xz_preset = 9;
+  // liblzma preset for WriteCompressedDebugInfo (0..9). 0 (hash-chain match
+  // finder, fast mode): on the VM's packed groups (7-21 KiB, one or two
+  // independent 16 KiB blocks) it compresses 4-5x faster than 9 and the
+  // output is no larger (7.3% vs 7.4% of the input; see docs/performance.md):
+  // the blocks are too small for 9's binary-tree finder and optimal parsing
+  // to find anything 0 misses.
+  uint32_t xz_preset = kDefaultXzPreset;
 };
 
 // Checks one code against what the writers require (frame rows sorted and
@@ -51,6 +58,24 @@ bool ValidateCodeInfo(const CodeInfo& code, const ElfWriterOptions& opts, std::s
 
 // One mini (or, with opts.full, full) ELF file for all `codes`.
 ElfImage WriteMiniDebugInfo(const std::vector<const CodeInfo*>& codes, const ElfWriterOptions& opts);
+
+// What packing needs of a function, with its CFA program encoded once: a
+// range is rebuilt several times (packed, then compressed, then after frees),
+// and re-encoding every FDE each time was 3-4% of a VM profile.
+struct PreparedCode {
+  uint64_t address = 0;
+  uint64_t size = 0;
+  std::string name;
+  CodeTier tier = CodeTier::kBaseline;
+  bool has_fde = false;              // frame rows exist
+  std::vector<uint8_t> cfa_program;  // EncodeEhFrameProgram's output (same program in .debug_frame)
+};
+// False (and `out` untouched) when the code cannot be described (ValidateCodeInfo).
+bool PrepareCode(const CodeInfo& code, const ElfWriterOptions& opts, PreparedCode* out);
+// The same files as WriteMiniDebugInfo (without full mode) and
+// WriteCompressedDebugInfo, byte for byte, from prepared codes.
+ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
+ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
 
 // ART's compressed form: the mini file (.symtab + .debug_frame) xz-compressed
 // in independent 16 KiB LZMA2 blocks into .gnu_debugdata of an outer file that

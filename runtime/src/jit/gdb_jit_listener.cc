@@ -70,12 +70,11 @@ void GdbJitListener::WorkerLoop() {
     maintain_ = compress_ = false;
     busy_ = true;
     lock.unlock();
-    if (maintain) {
-      // A range that changed while its file was built is due again at once.
-      do context_->Maintain();
-      while (context_->MaintenanceDue());
-    }
+    if (maintain) context_->Maintain();
     if (compress) context_->CompressNow();
+    // A range that changed while its file was built (both build without the
+    // context's lock) is due again at once, so Sync() means "nothing pending".
+    while (context_->MaintenanceDue()) context_->Maintain();
     lock.lock();
     busy_ = false;
     if (!maintain_ && !compress_) idle_cv_.notify_all();

@@ -6,7 +6,7 @@
 // (and __jit_debug_register_code called) before its code is published, so a
 // debugger that sets a breakpoint on a Lua line or function hits it on the
 // very first run. The expensive part, packing every 64 functions into one
-// ELF per 64 KiB range and xz-compressing stable ranges (a few ms per range),
+// ELF per 64 KiB range and xz-compressing stable ranges (~0.1 ms per range),
 // runs on a worker thread of this listener (JitDebugOptions::deferred), so
 // neither the compiler thread nor a VM waiting for a compile pays for it.
 // Sync() waits until the worker is idle: the VM calls it where outside tools
