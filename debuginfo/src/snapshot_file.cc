@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "debuginfo/atomic_file.h"
 #include "debuginfo/map_entry_json.h"
 
 namespace jitscope {
@@ -117,30 +118,8 @@ Result<bool> WriteSnapshotFile(const ProcessSnapshot& s, const std::string& path
   memcpy(header + 16, &json_size, 8);
   memcpy(header + 24, &blob_size, 8);
 
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{"cannot create " + tmp + ": " + strerror(errno)};
-  auto write_all = [fd](const void* data, size_t n) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (n > 0) {
-      ssize_t w = write(fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return true;
-  };
-  bool ok = write_all(header, sizeof(header)) && write_all(json.data(), json.size()) &&
-            write_all(blobs.data(), blobs.size()) && fsync(fd) == 0;
-  int saved = errno;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    if (ok) saved = errno;
-    unlink(tmp.c_str());
-    return Error{"cannot write " + path + ": " + strerror(saved)};
-  }
-  return true;
+  return WriteFileAtomically(path, {std::string_view(reinterpret_cast<const char*>(header), sizeof(header)), json,
+                                    std::string_view(reinterpret_cast<const char*>(blobs.data()), blobs.size())});
 }
 
 bool LooksLikeSnapshotFile(const std::string& path) {

@@ -23,6 +23,7 @@
 #include <thread>
 #include <tuple>
 
+#include "debuginfo/atomic_file.h"
 #include "debuginfo/descriptor_locator.h"
 #include "debuginfo/jit_snapshot.h"
 #include "debuginfo/process_maps.h"
@@ -310,23 +311,6 @@ class DescriptorFollower {
   std::map<FunctionKey, int> refs_;
   std::vector<Load> loads_;
 };
-
-bool WriteFileAtomically(const std::string& path, const std::string& text, std::string* error) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.good()) {
-      *error = "cannot write '" + tmp + "'";
-      return false;
-    }
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = Errno("cannot rename '" + tmp + "' to '" + path + "'");
-    return false;
-  }
-  return true;
-}
 
 bool WriteJitdump(const std::string& path, pid_t target, std::vector<Load>& loads, std::string* error) {
   std::stable_sort(loads.begin(), loads.end(), [](const Load& a, const Load& b) { return a.timestamp < b.timestamp; });
@@ -623,7 +607,8 @@ Result<RecordResult> Record(const RecordOptions& options) {
                    {"wall_s", result.wall_s},
                    {"poll_cpu_s", result.poll_cpu_s},
                    {"inject_s", result.inject_s}};
-  if (!WriteFileAtomically(dir + "/record.json", j.dump(2) + "\n", &error)) return Error{error};
+  Result<bool> written = WriteFileAtomically(dir + "/record.json", {j.dump(2) + "\n"});
+  if (!written) return std::move(written).take_error();
   return result;
 }
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "debuginfo/atomic_file.h"
 #include "debuginfo/map_entry_json.h"
 
 namespace jitscope {
@@ -564,31 +565,7 @@ Result<bool> WriteTombstone(const Tombstone& t, const std::string& path) {
   snprintf(header, sizeof(header), "%s v%u text=%016zx json=%016zx blob=%016zx\n", kTombstoneMagic, kTombstoneVersion,
            text.size(), json.size(), blobs.size());
 
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{"cannot create " + tmp + ": " + strerror(errno)};
-  auto write_all = [fd](const std::string& s) {
-    const char* p = s.data();
-    size_t n = s.size();
-    while (n > 0) {
-      ssize_t w = write(fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return true;
-  };
-  bool ok = write_all(std::string(header, kTombstoneHeaderSize)) && write_all(text) && write_all(json) &&
-            write_all(blobs) && fsync(fd) == 0;
-  int saved = errno;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    if (ok) saved = errno;
-    unlink(tmp.c_str());
-    return Error{"cannot write " + path + ": " + strerror(saved)};
-  }
-  return true;
+  return WriteFileAtomically(path, {std::string_view(header, kTombstoneHeaderSize), text, json, blobs});
 }
 
 Result<Tombstone> ReadTombstone(const std::string& path) {
