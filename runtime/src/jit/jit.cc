@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <unistd.h>
@@ -152,7 +153,7 @@ int Jit::CompileOne(Proto* p) {
   auto t0 = std::chrono::steady_clock::now();
   CompileOutput out;
   std::string error;
-  if (!compile_proto(p, options_.frame_pointers, L_->g->tm_names[TM_INDEX], &out, &error)) {
+  if (!compile_proto(p, options_.frame_pointers, L_->g->tm_names[TM_INDEX], &L_->g->mt_string, &out, &error)) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.failed++;
     return 1;
@@ -185,6 +186,13 @@ int Jit::CompileOne(Proto* p) {
   code->rx = rx;
   code->size = alloc_size;
   code->entry = reinterpret_cast<JitEntry>(rx + out.code.labelOffset(out.entry));
+  code->call.entry = code->entry;
+  code->call.code = p->code.data();
+  code->call.call_count = &p->call_count;
+  code->call.maxstacksize = p->maxstacksize;
+  code->call.numparams = p->numparams;
+  code->call.fixed_arity = p->is_vararg ? 0 : 1;
+  if (static_cast<void*>(&code->call) != static_cast<void*>(code)) std::abort();  // generated code relies on it
   code->pc_offsets.reserve(out.pc_labels.size());
   for (const asmjit::Label& l : out.pc_labels) code->pc_offsets.push_back(static_cast<uint32_t>(out.code.labelOffset(l)));
   code->info.address = reinterpret_cast<uint64_t>(rx);

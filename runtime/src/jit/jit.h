@@ -48,7 +48,20 @@ struct JitOptions {
 // prologue. Returns 1 if the caller wanted a fixed number of results.
 using JitEntry = int (*)(State* L, CallInfo* ci, const void* osr_target);
 
+// What compiled callers read when they push a compiled callee's frame inline
+// (OP_CALL's fast path): the first member of JitCode, so generated code
+// addresses it at fixed offsets from the JitCode* in Proto::jit_code.
+struct JitCallHeader {
+  JitEntry entry = nullptr;
+  const Instruction* code = nullptr;  // p->code.data(): the callee's initial savedpc
+  uint32_t* call_count = nullptr;     // &p->call_count (eviction picks the coldest code)
+  uint32_t maxstacksize = 0;
+  uint32_t numparams = 0;
+  uint32_t fixed_arity = 0;           // 1 when the callee is not vararg (inline call allowed)
+};
+
 struct JitCode {
+  JitCallHeader call;  // must stay first (checked in Jit::Install)
   Proto* proto = nullptr;
   uint8_t* rx = nullptr;        // code start (RX view)
   size_t size = 0;              // bytes allocated

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "jit.h"
 #include "jit_helpers.h"
 #include "opcodes.h"
 #include "state.h"
@@ -27,12 +28,24 @@ const Gp kCl = r14;
 const Gp kCi = r15;
 
 constexpr int kValueSize = sizeof(Value);
+
+// Proto is not standard-layout (it holds vectors), so offsetof does not apply;
+// the member's offset is measured once on a real object instead.
+int32_t ProtoJitCodeOffset() {
+  static const int32_t off = [] {
+    auto* probe = new Proto();
+    auto d = reinterpret_cast<const char*>(&probe->jit_code) - reinterpret_cast<const char*>(probe);
+    delete probe;
+    return static_cast<int32_t>(d);
+  }();
+  return off;
+}
 constexpr int kTagOff = offsetof(Value, tt);
 
 class Compiler {
  public:
-  Compiler(const Proto* p, bool fp, String* index_name, CompileOutput* out)
-      : p_(p), fp_(fp), index_name_(index_name), out_(out) {}
+  Compiler(const Proto* p, bool fp, String* index_name, Table* const* mt_string_slot, CompileOutput* out)
+      : p_(p), fp_(fp), index_name_(index_name), mt_string_slot_(mt_string_slot), out_(out) {}
 
   bool Run(std::string* error) {
     Environment env = Environment::host();
@@ -215,16 +228,16 @@ class Compiler {
     a.bind(truthy);
   }
 
-  // The first hash probe of a string key in the table at `tab`: the constant
-  // `key`, or (key == nullptr) the string in register `reg`, whose tag the
-  // caller checked. On a hit with a non-nil value, leaves the value's address
-  // in rdx. Otherwise jumps to `absent` when the key is certainly absent or nil
-  // (no hash part, an empty first slot, or the key with a nil value), and to
-  // `unknown` on a collision it cannot resolve. Only a definite absence may go
-  // on to __index; callers without that need pass one label twice.
-  void ProbeFirstSlot(const Gp& tab, String* key, int reg, const Label& absent, const Label& unknown) {
+  // Hash lookup of a string key in the table at `tab` (not rax, rcx, rdx,
+  // r10, r11): the constant `key`, or (key == nullptr) the string in register
+  // `reg`, whose tag the caller checked. Walks the whole linear-probing chain
+  // as table_get_str does (a table always keeps an empty slot, so the walk
+  // ends). On a hit with a non-nil value, falls through with the value's
+  // address in rdx; jumps to `absent` when the key is absent or its value nil.
+  // Clobbers rax, rcx, rdx, r10, r11.
+  void ProbeStr(const Gp& tab, String* key, int reg, const Label& absent) {
     Assembler& a = *a_;
-    Label other = a.newLabel(), hit = a.newLabel();
+    Label loop = a.newLabel(), other = a.newLabel(), next = a.newLabel(), hit = a.newLabel();
     a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
     a.test(rdx, rdx);
     a.jz(absent);
@@ -236,43 +249,59 @@ class Compiler {
       a.mov(ecx, dword_ptr(r10, offsetof(String, hash)));
     }
     a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
-    a.shl(rcx, 5);
     static_assert(sizeof(Node) == 32, "node stride");
-    a.add(rdx, rcx);
-    a.cmp(qword_ptr(rdx, offsetof(Node, key)), r10);
+    a.bind(loop);
+    a.mov(eax, ecx);
+    a.shl(rax, 5);
+    a.lea(r11, ptr(rdx, rax));
+    a.cmp(qword_ptr(r11, offsetof(Node, key)), r10);
     a.jne(other);
-    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTString);
-    a.jne(unknown);
-    a.add(rdx, offsetof(Node, val));
+    a.cmp(byte_ptr(r11, offsetof(Node, key) + kTagOff), kTString);
+    a.jne(next);
+    a.lea(rdx, ptr(r11, offsetof(Node, val)));
     a.cmp(byte_ptr(rdx, kTagOff), kTNil);
     a.je(absent);
     a.jmp(hit);
     a.bind(other);
-    a.cmp(byte_ptr(rdx, offsetof(Node, key) + kTagOff), kTNil);
+    a.cmp(byte_ptr(r11, offsetof(Node, key) + kTagOff), kTNil);
     a.je(absent);
-    a.jmp(unknown);
+    a.bind(next);
+    a.inc(ecx);
+    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
+    a.jmp(loop);
     a.bind(hit);
   }
-  void ProbeString(const Gp& tab, String* key, const Label& miss) { ProbeFirstSlot(tab, key, -1, miss, miss); }
-  void ProbeStringReg(const Gp& tab, int reg, const Label& miss) { ProbeFirstSlot(tab, nullptr, reg, miss, miss); }
-  void ProbeStringDefinitive(const Gp& tab, String* key, const Label& absent, const Label& unknown) {
-    ProbeFirstSlot(tab, key, -1, absent, unknown);
-  }
+  void ProbeString(const Gp& tab, String* key, const Label& miss) { ProbeStr(tab, key, -1, miss); }
+  void ProbeStringReg(const Gp& tab, int reg, const Label& miss) { ProbeStr(tab, nullptr, reg, miss); }
 
-  // After a miss of constant string `key` in the table at r8: if the table has
-  // a metatable whose __index is a table holding a non-nil `key`, leaves the
-  // value's address in rdx; else jumps to `miss`. One level covers the common
-  // class pattern (methods in the class table) without a runtime call.
-  void ProbeIndexChain(String* key, const Label& miss) {
+  // After constant string `key` was found absent (or nil) in the table at
+  // r8: follows the __index chain through tables, as vm_gettable does, up to
+  // kChainDepth levels. Ends with the value's address in rdx (a non-nil hit),
+  // or jumps to `nil_result` (a table on the chain has no metatable or no
+  // __index: the result is nil), or to `slow` (an __index function, a depth
+  // beyond the limit). Enter at `have_mt` with the metatable in r9 instead
+  // (method calls on strings). Clobbers rsi, r8, r9 and the probe's registers.
+  void ProbeIndexChain(String* key, const Label& slow, const Label& nil_result, const Label* have_mt = nullptr) {
     Assembler& a = *a_;
+    constexpr int kChainDepth = 8;
+    Label level = a.newLabel(), found = a.newLabel(), absent = a.newLabel();
+    a.mov(esi, kChainDepth);  // SELF's string path sets the same depth before jumping to have_mt
+    a.bind(level);
     a.mov(r9, qword_ptr(r8, offsetof(Table, metatable)));
     a.test(r9, r9);
-    a.jz(miss);
-    ProbeString(r9, index_name_, miss);
+    a.jz(nil_result);
+    if (have_mt) a.bind(*have_mt);
+    ProbeString(r9, index_name_, nil_result);
     a.cmp(byte_ptr(rdx, kTagOff), kTTable);
-    a.jne(miss);
+    a.jne(slow);
     a.mov(r8, qword_ptr(rdx, offsetof(Value, gc)));
-    ProbeString(r8, key, miss);
+    ProbeString(r8, key, absent);
+    a.jmp(found);
+    a.bind(absent);
+    a.dec(esi);
+    a.jnz(level);
+    a.jmp(slow);
+    a.bind(found);
   }
 
   // Array-part address of integer key at RK(x) in table `tab` into rdx, or jump to miss.
@@ -327,6 +356,83 @@ class Compiler {
     return pc + 2 + GETARG_sBx(j);
   }
 
+  // OP_CALL's fast path: the callee is a compiled, fixed-arity Lua function.
+  // Pushes its CallInfo the way jit_h_call's fast path does (same checks, in
+  // the same order of effects) and calls its entry natively, then jumps to
+  // `done`. Anything else goes to `slow` before any state is changed.
+  // The caller's savedpc is already stored.
+  void EmitInlineCall(int A, int B, int C, const Label& slow, const Label& done) {
+    Assembler& a = *a_;
+    a.cmp(Tag(A), kTFunction);
+    a.jne(slow);
+    a.mov(rax, Slot(A));
+    a.cmp(byte_ptr(rax, offsetof(Closure, is_native)), 0);
+    a.jne(slow);
+    a.mov(rax, qword_ptr(rax, offsetof(Closure, proto)));
+    a.mov(r9, qword_ptr(rax, ProtoJitCodeOffset()));  // JitCode*, its JitCallHeader first
+    a.test(r9, r9);
+    a.jz(slow);
+    a.cmp(dword_ptr(r9, offsetof(JitCallHeader, fixed_arity)), 0);
+    a.je(slow);
+    a.cmp(dword_ptr(kL, offsetof(State, hook_budget)), 0);
+    a.jge(slow);
+    a.mov(r10, qword_ptr(kL, offsetof(State, ci)));
+    a.add(r10, static_cast<int32_t>(sizeof(CallInfo)));
+    a.cmp(r10, qword_ptr(kL, offsetof(State, end_ci)));
+    a.jae(slow);
+    LeaSlot(rsi, A + 1);  // the callee's base
+    a.mov(ecx, dword_ptr(r9, offsetof(JitCallHeader, maxstacksize)));
+    a.shl(rcx, 4);
+    a.add(rcx, rsi);  // the callee's ci->top
+    a.lea(rax, ptr(rcx, kMinStackForNative * kValueSize));
+    a.cmp(rax, qword_ptr(kL, offsetof(State, stack_last)));
+    a.jae(slow);
+    // Arguments end at R(A+B) (or L->top after a multiple-result producer);
+    // extra ones are dropped, missing ones become nil with the rest of the frame.
+    if (B != 0)
+      LeaSlot(rdx, A + B);
+    else
+      a.mov(rdx, qword_ptr(kL, offsetof(State, top)));
+    a.mov(eax, dword_ptr(r9, offsetof(JitCallHeader, numparams)));
+    a.shl(rax, 4);
+    a.add(rax, rsi);
+    a.cmp(rdx, rax);
+    a.cmova(rdx, rax);
+    Label fill = a.newLabel(), filled = a.newLabel(), hwm_ok = a.newLabel();
+    a.cmp(rdx, rcx);
+    a.jae(filled);
+    a.bind(fill);
+    a.mov(byte_ptr(rdx, kTagOff), kTNil);
+    a.add(rdx, kValueSize);
+    a.cmp(rdx, rcx);
+    a.jb(fill);
+    a.bind(filled);
+    LeaSlot(rax, A);
+    a.mov(qword_ptr(r10, offsetof(CallInfo, func)), rax);
+    a.mov(qword_ptr(r10, offsetof(CallInfo, base)), rsi);
+    a.mov(qword_ptr(r10, offsetof(CallInfo, top)), rcx);
+    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, code)));
+    a.mov(qword_ptr(r10, offsetof(CallInfo, savedpc)), rax);
+    a.mov(dword_ptr(r10, offsetof(CallInfo, nresults)), C - 1);
+    a.mov(dword_ptr(r10, offsetof(CallInfo, tailcalls)), 0);
+    a.mov(qword_ptr(r10, offsetof(CallInfo, jit)), r9);
+    a.mov(byte_ptr(r10, offsetof(CallInfo, tier)), 1);
+    a.mov(qword_ptr(kL, offsetof(State, top)), rcx);
+    a.cmp(rcx, qword_ptr(kL, offsetof(State, stack_hwm)));
+    a.jbe(hwm_ok);
+    a.mov(qword_ptr(kL, offsetof(State, stack_hwm)), rcx);
+    a.bind(hwm_ok);
+    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, call_count)));
+    a.inc(dword_ptr(rax));
+    a.mov(qword_ptr(kL, offsetof(State, base)), rsi);
+    a.mov(qword_ptr(kL, offsetof(State, ci)), r10);
+    a.mov(rdi, kL);
+    a.mov(rsi, r10);
+    a.xor_(edx, edx);
+    a.call(qword_ptr(r9, offsetof(JitCallHeader, entry)));
+    a.jmp(done);
+  }
+
   bool EmitInstruction(int pc, int* skip, std::string* error);
 
   // Recognizes `vmtest.crash("jit-segv")`: GETGLOBAL vmtest; GETTABLE "crash"; LOADK "jit-segv"; CALL.
@@ -348,6 +454,7 @@ class Compiler {
   const Proto* p_;
   bool fp_;
   String* index_name_;
+  Table* const* mt_string_slot_;
   CompileOutput* out_;
   std::unique_ptr<Assembler> a_;
   jitscope::FrameRow state_;
@@ -420,13 +527,14 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.cmp(Tag(B), kTTable);
       a.jne(slow);
       a.mov(r8, Slot(B));
-      if (ISK(C) && KVal(C).is_string()) {
-        Label chain = a.newLabel(), hit = a.newLabel();
-        ProbeStringDefinitive(r8, KVal(C).as_string(), chain, slow);
+      Label nil_result = a.newLabel();
+      bool chain = ISK(C) && KVal(C).is_string();
+      if (chain) {
+        Label absent = a.newLabel(), hit = a.newLabel();
+        ProbeString(r8, KVal(C).as_string(), absent);
         a.jmp(hit);
-        a.bind(chain);
-        a.mov(r8, Slot(B));
-        ProbeIndexChain(KVal(C).as_string(), slow);
+        a.bind(absent);
+        ProbeIndexChain(KVal(C).as_string(), slow, nil_result);
         a.bind(hit);
       } else if (!ISK(C)) {
         // A register key: array part for integers, first hash probe for strings.
@@ -450,6 +558,11 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.movups(xmm0, xmmword_ptr(rdx));
       a.movups(SlotX(A), xmm0);
       a.jmp(done);
+      if (chain) {
+        a.bind(nil_result);
+        a.mov(Tag(A), kTNil);
+        a.jmp(done);
+      }
       a.bind(slow);
       SavePc(pc);
       a.mov(rdi, kL);
@@ -507,18 +620,31 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.movups(xmm0, SlotX(B));
       a.movups(SlotX(A + 1), xmm0);
       if (ISK(C) && KVal(C).is_string()) {
+        Label is_table = a.newLabel(), absent = a.newLabel(), hit = a.newLabel(), have_mt = a.newLabel(),
+              nil_result = a.newLabel();
         a.cmp(Tag(B), kTTable);
+        a.je(is_table);
+        // A string receiver (s:sub(...)): its methods come from the strings' metatable.
+        a.cmp(Tag(B), kTString);
         a.jne(slow);
+        a.mov(r9, imm(reinterpret_cast<uint64_t>(mt_string_slot_)));
+        a.mov(r9, qword_ptr(r9));
+        a.test(r9, r9);
+        a.jz(slow);
+        a.mov(esi, 8);
+        a.jmp(have_mt);
+        a.bind(is_table);
         a.mov(r8, Slot(B));
-        Label chain = a.newLabel(), hit = a.newLabel();
-        ProbeStringDefinitive(r8, KVal(C).as_string(), chain, slow);
+        ProbeString(r8, KVal(C).as_string(), absent);
         a.jmp(hit);
-        a.bind(chain);
-        a.mov(r8, Slot(B));
-        ProbeIndexChain(KVal(C).as_string(), slow);
+        a.bind(absent);
+        ProbeIndexChain(KVal(C).as_string(), slow, nil_result, &have_mt);
         a.bind(hit);
         a.movups(xmm0, xmmword_ptr(rdx));
         a.movups(SlotX(A), xmm0);
+        a.jmp(done);
+        a.bind(nil_result);
+        a.mov(Tag(A), kTNil);
         a.jmp(done);
       }
       a.bind(slow);
@@ -618,7 +744,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       break;
     }
     case OP_LEN: {
-      Label slow = a.newLabel(), done = a.newLabel();
+      Label slow = a.newLabel(), done = a.newLabel(), not_table = a.newLabel();
+      // Tables: the border, never a metamethod in Lua 5.1 (table_length cannot fail).
+      a.cmp(Tag(B), kTTable);
+      a.jne(not_table);
+      a.mov(rdi, Slot(B));
+      CallHelper(static_cast<int64_t (*)(Table*)>(table_length));
+      a.cvtsi2sd(xmm0, rax);
+      a.movsd(Slot(A), xmm0);
+      a.mov(Tag(A), kTNumber);
+      a.jmp(done);
+      a.bind(not_table);
       a.cmp(Tag(B), kTString);
       a.jne(slow);
       a.mov(rax, Slot(B));
@@ -749,12 +885,14 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.mov(rax, qword_ptr(rax));
         break;
       }
-      Label done = a.newLabel();
+      Label done = a.newLabel(), slow = a.newLabel();
+      SavePc(pc);
+      EmitInlineCall(A, B, C, slow, done);
+      a.bind(slow);
       if (B != 0) {
         LeaSlot(rax, A + B);
         a.mov(qword_ptr(kL, offsetof(State, top)), rax);
       }
-      SavePc(pc);
       a.mov(rdi, kL);
       LeaSlot(rsi, A);
       a.mov(edx, C - 1);
@@ -795,6 +933,38 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       break;
     }
     case OP_RETURN: {
+      if (B == 1 || B == 2) {
+        // Zero or one value to a caller that wants exactly one (an expression
+        // call), no open upvalues in this frame: pop the frame inline, as
+        // jit_h_return's first case does.
+        Label slow = a.newLabel(), no_upvals = a.newLabel();
+        a.mov(rax, qword_ptr(kL, offsetof(State, open_upval)));
+        a.test(rax, rax);
+        a.jz(no_upvals);
+        a.cmp(qword_ptr(rax, offsetof(UpVal, v)), kBase);
+        a.jae(slow);
+        a.bind(no_upvals);
+        a.cmp(dword_ptr(kCi, offsetof(CallInfo, nresults)), 1);
+        a.jne(slow);
+        a.mov(rax, qword_ptr(kCi, offsetof(CallInfo, func)));
+        if (B == 2) {
+          a.movups(xmm0, SlotX(A));
+          a.movups(xmmword_ptr(rax), xmm0);
+        } else {
+          a.mov(byte_ptr(rax, kTagOff), kTNil);
+        }
+        a.add(rax, kValueSize);
+        a.mov(qword_ptr(kL, offsetof(State, top)), rax);
+        a.lea(rcx, ptr(kCi, -static_cast<int32_t>(sizeof(CallInfo))));
+        a.mov(qword_ptr(kL, offsetof(State, ci)), rcx);
+        a.mov(rdx, qword_ptr(rcx, offsetof(CallInfo, base)));
+        a.mov(qword_ptr(kL, offsetof(State, base)), rdx);
+        a.mov(eax, 1);
+        EmitEpilogue();
+        a.ret();
+        RestoreBodyState();
+        a.bind(slow);
+      }
       if (B != 0) {
         LeaSlot(rax, A + B - 1);
         a.mov(qword_ptr(kL, offsetof(State, top)), rax);
@@ -914,8 +1084,9 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
 
 }  // namespace
 
-bool compile_proto(const Proto* p, bool frame_pointers, String* index_name, CompileOutput* out, std::string* error) {
-  Compiler c(p, frame_pointers, index_name, out);
+bool compile_proto(const Proto* p, bool frame_pointers, String* index_name, Table* const* mt_string_slot,
+                   CompileOutput* out, std::string* error) {
+  Compiler c(p, frame_pointers, index_name, mt_string_slot, out);
   return c.Run(error);
 }
 

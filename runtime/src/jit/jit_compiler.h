@@ -23,8 +23,11 @@ struct CompileOutput {
 
 // Returns false with *error set when the prototype cannot be compiled.
 // `index_name` is the VM's interned "__index" string (used by the inline
-// one-level metatable lookup of method calls and field reads).
-bool compile_proto(const Proto* p, bool frame_pointers, String* index_name, CompileOutput* out, std::string* error);
+// metatable chain lookup of method calls and field reads); `mt_string_slot`
+// is where the VM keeps the strings' metatable (read at run time, so method
+// calls on strings find string.* inline).
+bool compile_proto(const Proto* p, bool frame_pointers, String* index_name, Table* const* mt_string_slot,
+                   CompileOutput* out, std::string* error);
 
 }  // namespace jit
 }  // namespace jitvm

@@ -125,6 +125,41 @@ void* jit_h_call(State* L, Value* func, int nresults) {
 }
 
 void* jit_h_tailcall(State* L, Value* func) {
+  // Fast path: a compiled, fixed-arity Lua callee replaces this frame in
+  // place, with the result precall + move_tailcall_frame would give (the
+  // function and its arguments moved down to this frame's slot, the rest of
+  // the new frame nil, one more lost tail call), without pushing a CallInfo
+  // only to pop it again.
+  if (func->tt == kTFunction) {
+    Closure* cl = func->as_closure();
+    if (!cl->is_native) {
+      Proto* p = cl->proto;
+      void* code = __atomic_load_n(&p->jit_code, __ATOMIC_ACQUIRE);
+      CallInfo* ci = L->ci;
+      if (code && !p->is_vararg && L->hook_budget < 0 &&
+          func + 1 + p->maxstacksize + kMinStackForNative < L->stack_last) {
+        if (L->open_upval && L->open_upval->v >= ci->base) close_upvals(L, ci->base);
+        Value* dst = ci->func;
+        Value* args_end = L->top;
+        int n = static_cast<int>(args_end - func);  // the function and its arguments
+        for (int k = 0; k < n; k++) dst[k] = func[k];
+        Value* base = dst + 1;
+        Value* top = dst + n;
+        if (top > base + p->numparams) top = base + p->numparams;
+        L->base = ci->base = base;
+        ci->top = base + p->maxstacksize;
+        ci->savedpc = p->code.data();
+        ci->tailcalls++;
+        ci->jit = code;
+        ci->tier = 1;
+        for (Value* st = top; st < ci->top; st++) st->tt = kTNil;
+        L->top = ci->top;
+        if (ci->top > L->stack_hwm) L->stack_hwm = ci->top;
+        p->call_count++;
+        return reinterpret_cast<void*>(static_cast<JitCode*>(code)->entry);
+      }
+    }
+  }
   HELPER_BEGIN
   check_c_stack(L);
   switch (precall(L, func, kMultRet)) {
