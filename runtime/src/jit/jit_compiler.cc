@@ -172,6 +172,26 @@ class Compiler {
     Row();
   }
 
+  // Copies a 16-byte Value as its 8-byte payload and its tag byte, never as
+  // one 16-byte load: the slot was often just written as payload + tag by
+  // two stores, and a load spanning both cannot be store-forwarded (a ~12
+  // cycle stall per copy on this AMD EPYC, and on Intel cores alike). The
+  // destination's 7 padding bytes are left as they were.
+  void CopyValue(const Mem& dst, const Mem& src) {
+    Assembler& a = *a_;
+    Mem sv = src, st = src, dv = dst, dt = dst;
+    sv.setSize(8);
+    st.setSize(1);
+    st.addOffset(kTagOff);
+    dv.setSize(8);
+    dt.setSize(1);
+    dt.addOffset(kTagOff);
+    a.mov(r11, sv);  // clobbers r11 and rcx (never an address register here)
+    a.movzx(ecx, st);
+    a.mov(dv, r11);
+    a.mov(dt, cl);
+  }
+
   // ---- operands -----------------------------------------------------------------------
   Mem Slot(int r, int off = 0) const { return qword_ptr(kBase, r * kValueSize + off); }
   Mem Tag(int r) const { return byte_ptr(kBase, r * kValueSize + kTagOff); }
@@ -469,12 +489,10 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
   switch (op) {
     case OP_MOVE:
-      a.movups(xmm0, SlotX(B));
-      a.movups(SlotX(A), xmm0);
+      CopyValue(SlotX(A), SlotX(B));
       break;
     case OP_LOADK:
-      a.movups(xmm0, xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
-      a.movups(SlotX(A), xmm0);
+      CopyValue(SlotX(A), xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
       break;
     case OP_LOADBOOL:
       a.mov(Slot(A), B ? 1 : 0);
@@ -487,22 +505,19 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
     case OP_GETUPVAL:
       a.mov(rax, qword_ptr(kCl, static_cast<int32_t>(offsetof(Closure, upvals) + B * sizeof(UpVal*))));
       a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
-      a.movups(xmm0, xmmword_ptr(rax));
-      a.movups(SlotX(A), xmm0);
+      CopyValue(SlotX(A), xmmword_ptr(rax));
       break;
     case OP_SETUPVAL:
       a.mov(rax, qword_ptr(kCl, static_cast<int32_t>(offsetof(Closure, upvals) + B * sizeof(UpVal*))));
       a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
-      a.movups(xmm0, SlotX(A));
-      a.movups(xmmword_ptr(rax), xmm0);
+      CopyValue(xmmword_ptr(rax), SlotX(A));
       break;
     case OP_GETGLOBAL: {
       Label slow = a.newLabel(), done = a.newLabel();
       const Value& key = p_->k[static_cast<size_t>(GETARG_Bx(i))];
       a.mov(r8, qword_ptr(kCl, offsetof(Closure, env)));
       ProbeString(r8, key.as_string(), slow);
-      a.movups(xmm0, xmmword_ptr(rdx));
-      a.movups(SlotX(A), xmm0);
+      CopyValue(SlotX(A), xmmword_ptr(rdx));
       a.jmp(done);
       a.bind(slow);
       SavePc(pc);
@@ -555,8 +570,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
         a.je(slow);
       }
-      a.movups(xmm0, xmmword_ptr(rdx));
-      a.movups(SlotX(A), xmm0);
+      CopyValue(SlotX(A), xmmword_ptr(rdx));
       a.jmp(done);
       if (chain) {
         a.bind(nil_result);
@@ -594,8 +608,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         ArrayStoreSlot(r8, B, store, slow);
       }
       a.bind(store);
-      a.movups(xmm0, RKX(C));
-      a.movups(xmmword_ptr(rdx), xmm0);
+      CopyValue(xmmword_ptr(rdx), RKX(C));
       a.jmp(done);
       a.bind(slow);
       SavePc(pc);
@@ -617,8 +630,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       break;
     case OP_SELF: {
       Label slow = a.newLabel(), done = a.newLabel();
-      a.movups(xmm0, SlotX(B));
-      a.movups(SlotX(A + 1), xmm0);
+      CopyValue(SlotX(A + 1), SlotX(B));
       if (ISK(C) && KVal(C).is_string()) {
         Label is_table = a.newLabel(), absent = a.newLabel(), hit = a.newLabel(), have_mt = a.newLabel(),
               nil_result = a.newLabel();
@@ -640,8 +652,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.bind(absent);
         ProbeIndexChain(KVal(C).as_string(), slow, nil_result, &have_mt);
         a.bind(hit);
-        a.movups(xmm0, xmmword_ptr(rdx));
-        a.movups(SlotX(A), xmm0);
+        CopyValue(SlotX(A), xmmword_ptr(rdx));
         a.jmp(done);
         a.bind(nil_result);
         a.mov(Tag(A), kTNil);
@@ -871,8 +882,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.bind(falsy);
       if (C) a.jmp(PcLabel(pc + 2));
       a.bind(take);
-      a.movups(xmm0, SlotX(B));
-      a.movups(SlotX(A), xmm0);
+      CopyValue(SlotX(A), SlotX(B));
       a.jmp(PcLabel(target));
       break;
     }
@@ -948,8 +958,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.jne(slow);
         a.mov(rax, qword_ptr(kCi, offsetof(CallInfo, func)));
         if (B == 2) {
-          a.movups(xmm0, SlotX(A));
-          a.movups(xmmword_ptr(rax), xmm0);
+          CopyValue(xmmword_ptr(rax), SlotX(A));
         } else {
           a.mov(byte_ptr(rax, kTagOff), kTNil);
         }
