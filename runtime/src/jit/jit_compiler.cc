@@ -944,31 +944,47 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
     }
     case OP_RETURN: {
       if (B == 1 || B == 2) {
-        // Zero or one value to a caller that wants exactly one (an expression
-        // call), no open upvalues in this frame: pop the frame inline, as
-        // jit_h_return's first case does.
-        Label slow = a.newLabel(), no_upvals = a.newLabel();
+        // Zero or one value, no open upvalues in this frame, and a caller that
+        // wants 0, 1 or all results (statement, expression, last argument):
+        // pop the frame inline with poscall's effects.
+        Label slow = a.newLabel(), no_upvals = a.newLabel(), not_one = a.newLabel(), not_zero = a.newLabel(),
+              pop = a.newLabel();
         a.mov(rax, qword_ptr(kL, offsetof(State, open_upval)));
         a.test(rax, rax);
         a.jz(no_upvals);
         a.cmp(qword_ptr(rax, offsetof(UpVal, v)), kBase);
         a.jae(slow);
         a.bind(no_upvals);
-        a.cmp(dword_ptr(kCi, offsetof(CallInfo, nresults)), 1);
+        a.mov(r8, qword_ptr(kCi, offsetof(CallInfo, func)));
+        a.mov(eax, dword_ptr(kCi, offsetof(CallInfo, nresults)));
+        a.cmp(eax, 1);
+        a.jne(not_one);
+        if (B == 2)
+          CopyValue(xmmword_ptr(r8), SlotX(A));
+        else
+          a.mov(byte_ptr(r8, kTagOff), kTNil);
+        a.lea(rax, ptr(r8, kValueSize));
+        a.mov(edx, 1);
+        a.jmp(pop);
+        a.bind(not_one);
+        a.test(eax, eax);
+        a.jnz(not_zero);
+        a.mov(rax, r8);
+        a.mov(edx, 1);
+        a.jmp(pop);
+        a.bind(not_zero);
+        a.cmp(eax, kMultRet);
         a.jne(slow);
-        a.mov(rax, qword_ptr(kCi, offsetof(CallInfo, func)));
-        if (B == 2) {
-          CopyValue(xmmword_ptr(rax), SlotX(A));
-        } else {
-          a.mov(byte_ptr(rax, kTagOff), kTNil);
-        }
-        a.add(rax, kValueSize);
+        if (B == 2) CopyValue(xmmword_ptr(r8), SlotX(A));
+        a.lea(rax, ptr(r8, (B - 1) * kValueSize));
+        a.xor_(edx, edx);  // all results: the caller takes L->top as it is
+        a.bind(pop);
         a.mov(qword_ptr(kL, offsetof(State, top)), rax);
         a.lea(rcx, ptr(kCi, -static_cast<int32_t>(sizeof(CallInfo))));
         a.mov(qword_ptr(kL, offsetof(State, ci)), rcx);
-        a.mov(rdx, qword_ptr(rcx, offsetof(CallInfo, base)));
-        a.mov(qword_ptr(kL, offsetof(State, base)), rdx);
-        a.mov(eax, 1);
+        a.mov(rcx, qword_ptr(rcx, offsetof(CallInfo, base)));
+        a.mov(qword_ptr(kL, offsetof(State, base)), rcx);
+        a.mov(eax, edx);
         EmitEpilogue();
         a.ret();
         RestoreBodyState();
