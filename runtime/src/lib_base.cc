@@ -11,6 +11,30 @@
 
 namespace jitvm {
 
+// Outside the anonymous namespace: the JIT's TFORLOOP recognizes them (vm_internal.h).
+int base_next(State* L) {
+  Table* t = check_table(L, 1);
+  Value key = arg(L, 2);
+  Value val;
+  if (table_next(L, t, &key, &val)) {
+    push(L, key);
+    push(L, val);
+    return 2;
+  }
+  push_nil(L);
+  return 1;
+}
+
+int ipairs_aux(State* L) {
+  Table* t = check_table(L, 1);
+  int64_t i = check_integer(L, 2) + 1;
+  const Value* v = table_get_int(t, i);
+  if (v->is_nil()) return 0;
+  push_number(L, static_cast<double>(i));
+  push(L, *v);
+  return 2;
+}
+
 namespace {
 
 // package.loaded marker while a module is loading (detects require cycles).
@@ -81,19 +105,6 @@ int base_tonumber(State* L) {
   return 1;
 }
 
-int base_next(State* L) {
-  Table* t = check_table(L, 1);
-  Value key = arg(L, 2);
-  Value val;
-  if (table_next(L, t, &key, &val)) {
-    push(L, key);
-    push(L, val);
-    return 2;
-  }
-  push_nil(L);
-  return 1;
-}
-
 int base_pairs(State* L) {
   check_table(L, 1);
   Value t = arg(L, 1);
@@ -101,16 +112,6 @@ int base_pairs(State* L) {
   push(L, t);
   push_nil(L);
   return 3;
-}
-
-int ipairs_aux(State* L) {
-  Table* t = check_table(L, 1);
-  int64_t i = check_integer(L, 2) + 1;
-  const Value* v = table_get_int(t, i);
-  if (v->is_nil()) return 0;
-  push_number(L, static_cast<double>(i));
-  push(L, *v);
-  return 2;
 }
 
 int base_ipairs(State* L) {

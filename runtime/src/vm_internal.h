@@ -52,6 +52,11 @@ void vm_forprep(State* L, Value* ra);
 void move_tailcall_frame(State* L);
 // Raises "stack overflow" when the native stack is nearly exhausted.
 void check_c_stack(State* L);
+
+// The iterator functions of pairs (next) and ipairs (lib_base.cc), which
+// compiled generic for loops run without a call frame.
+int base_next(State* L);
+int ipairs_aux(State* L);
 // Names compiled code will carry: "fname@chunk:line" (func_names.cc).
 void assign_function_names(Proto* main);
 // Source blobs of loaded chunks for outside tools (chunk_sources.cc).

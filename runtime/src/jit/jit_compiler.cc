@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "jit.h"
@@ -72,9 +73,7 @@ class Compiler {
     a.bind(start);
     for (int pc = 0; pc < n; pc++) {
       a.bind(out_->pc_labels[static_cast<size_t>(pc)]);
-      out_->lines.push_back({static_cast<uint32_t>(a.offset()),
-                             static_cast<uint32_t>(static_cast<size_t>(pc) < p_->lineinfo.size() ? p_->lineinfo[pc] : 0),
-                             static_cast<uint32_t>(pc)});
+      AddLine(pc);
       int skip = 0;
       if (!EmitInstruction(pc, &skip, error)) return false;
       for (int s = 0; s < skip; s++) {
@@ -85,6 +84,8 @@ class Compiler {
     }
     a.bind(out_->pc_labels[static_cast<size_t>(n)]);
     a.ud2();  // falling off the end is impossible (the compiler always emits RETURN)
+    EmitColdCode();
+    a.ud2();
     if (a_->finalize() != kErrorOk) {
       *error = "assembler finalize failed";
       return false;
@@ -190,6 +191,24 @@ class Compiler {
     a.movzx(ecx, st);
     a.mov(dv, r11);
     a.mov(dt, cl);
+  }
+
+  // Slow paths go out of line, after the whole function body (in the body's
+  // frame state: they hold no push, pop or epilogue), so the hot paths of
+  // consecutive bytecodes stay dense in the instruction cache. Each chunk
+  // gets its bytecode's line entry.
+  void Cold(int pc, std::function<void()> emit) { cold_.push_back({pc, std::move(emit)}); }
+  void EmitColdCode() {
+    for (auto& c : cold_) {
+      AddLine(c.first);
+      c.second();
+    }
+    cold_.clear();
+  }
+  void AddLine(int pc) {
+    out_->lines.push_back({static_cast<uint32_t>(a_->offset()),
+                           static_cast<uint32_t>(static_cast<size_t>(pc) < p_->lineinfo.size() ? p_->lineinfo[pc] : 0),
+                           static_cast<uint32_t>(pc)});
   }
 
   // ---- operands -----------------------------------------------------------------------
@@ -450,7 +469,7 @@ class Compiler {
     a.mov(rsi, r10);
     a.xor_(edx, edx);
     a.call(qword_ptr(r9, offsetof(JitCallHeader, entry)));
-    a.jmp(done);
+    (void)done;  // the caller binds `done` right here
   }
 
   bool EmitInstruction(int pc, int* skip, std::string* error);
@@ -480,6 +499,7 @@ class Compiler {
   jitscope::FrameRow state_;
   jitscope::FrameRow body_state_;
   int sp_depth_ = 0;
+  std::vector<std::pair<int, std::function<void()>>> cold_;
 };
 
 bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
@@ -518,15 +538,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.mov(r8, qword_ptr(kCl, offsetof(Closure, env)));
       ProbeString(r8, key.as_string(), slow);
       CopyValue(SlotX(A), xmmword_ptr(rdx));
-      a.jmp(done);
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      a.mov(rsi, kCl);
-      a.lea(rdx, ptr(kK, GETARG_Bx(i) * kValueSize));
-      LeaSlot(rcx, A);
-      CallHelper(jit_h_getglobal);
       a.bind(done);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        a.mov(rsi, kCl);
+        a.lea(rdx, ptr(kK, GETARG_Bx(i) * kValueSize));
+        LeaSlot(rcx, A);
+        CallHelper(jit_h_getglobal);
+        a.jmp(done);
+      });
       break;
     }
     case OP_SETGLOBAL:
@@ -577,14 +599,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.mov(Tag(A), kTNil);
         a.jmp(done);
       }
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaSlot(rsi, B);
-      LeaRK(rdx, C);
-      LeaSlot(rcx, A);
-      CallHelper(jit_h_gettable);
       a.bind(done);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaSlot(rsi, B);
+        LeaRK(rdx, C);
+        LeaSlot(rcx, A);
+        CallHelper(jit_h_gettable);
+        a.jmp(done);
+      });
       break;
     }
     case OP_SETTABLE: {
@@ -609,15 +634,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       a.bind(store);
       CopyValue(xmmword_ptr(rdx), RKX(C));
-      a.jmp(done);
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaSlot(rsi, A);
-      LeaRK(rdx, B);
-      LeaRK(rcx, C);
-      CallHelper(jit_h_settable);
       a.bind(done);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaSlot(rsi, A);
+        LeaRK(rdx, B);
+        LeaRK(rcx, C);
+        CallHelper(jit_h_settable);
+        a.jmp(done);
+      });
       break;
     }
     case OP_NEWTABLE:
@@ -711,16 +738,18 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       a.movsd(Slot(A), xmm0);
       a.mov(Tag(A), kTNumber);
-      a.jmp(done);
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaSlot(rsi, A);
-      LeaRK(rdx, B);
-      LeaRK(rcx, C);
-      a.mov(r8d, static_cast<int>(op) - OP_ADD);
-      CallHelper(jit_h_arith);
       a.bind(done);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaSlot(rsi, A);
+        LeaRK(rdx, B);
+        LeaRK(rcx, C);
+        a.mov(r8d, static_cast<int>(op) - OP_ADD);
+        CallHelper(jit_h_arith);
+        a.jmp(done);
+      });
       break;
     }
     case OP_UNM: {
@@ -731,16 +760,18 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.btc(rax, 63);
       a.mov(Slot(A), rax);
       a.mov(Tag(A), kTNumber);
-      a.jmp(done);
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaSlot(rsi, A);
-      LeaSlot(rdx, B);
-      LeaSlot(rcx, B);
-      a.mov(r8d, 6);  // TM_UNM - TM_ADD
-      CallHelper(jit_h_arith);
       a.bind(done);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaSlot(rsi, A);
+        LeaSlot(rdx, B);
+        LeaSlot(rcx, B);
+        a.mov(r8d, 6);  // TM_UNM - TM_ADD
+        CallHelper(jit_h_arith);
+        a.jmp(done);
+      });
       break;
     }
     case OP_NOT: {
@@ -773,14 +804,16 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.cvtsi2sd(xmm0, rax);
       a.movsd(Slot(A), xmm0);
       a.mov(Tag(A), kTNumber);
-      a.jmp(done);
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaSlot(rsi, A);
-      LeaSlot(rdx, B);
-      CallHelper(jit_h_len);
       a.bind(done);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaSlot(rsi, A);
+        LeaSlot(rdx, B);
+        CallHelper(jit_h_len);
+        a.jmp(done);
+      });
       break;
     }
     case OP_CONCAT:
@@ -853,15 +886,18 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         }
         a.jmp(next);
       }
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaRK(rsi, B);
-      LeaRK(rdx, C);
-      CallHelper(op == OP_EQ ? jit_h_eq : op == OP_LT ? jit_h_lt : jit_h_le);
-      a.test(eax, eax);
-      if (want) a.jnz(yes); else a.jz(yes);
-      a.jmp(next);
+      Label yes_l = yes, next_l = next;
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaRK(rsi, B);
+        LeaRK(rdx, C);
+        CallHelper(op == OP_EQ ? jit_h_eq : op == OP_LT ? jit_h_lt : jit_h_le);
+        a.test(eax, eax);
+        if (want) a.jnz(yes_l); else a.jz(yes_l);
+        a.jmp(next_l);
+      });
       break;
     }
     case OP_TEST: {
@@ -898,22 +934,25 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       Label done = a.newLabel(), slow = a.newLabel();
       SavePc(pc);
       EmitInlineCall(A, B, C, slow, done);
-      a.bind(slow);
-      if (B != 0) {
-        LeaSlot(rax, A + B);
-        a.mov(qword_ptr(kL, offsetof(State, top)), rax);
-      }
-      a.mov(rdi, kL);
-      LeaSlot(rsi, A);
-      a.mov(edx, C - 1);
-      CallHelper(jit_h_call);
-      a.test(rax, rax);
-      a.jz(done);
-      // Compiled callee: a native call, so its return address is in this code.
-      a.mov(rdi, kL);
-      a.mov(rsi, qword_ptr(kL, offsetof(State, ci)));
-      a.xor_(edx, edx);
-      a.call(rax);
+      Cold(pc, [=, this, &a] {
+        a.bind(slow);
+        if (B != 0) {
+          LeaSlot(rax, A + B);
+          a.mov(qword_ptr(kL, offsetof(State, top)), rax);
+        }
+        a.mov(rdi, kL);
+        LeaSlot(rsi, A);
+        a.mov(edx, C - 1);
+        CallHelper(jit_h_call);
+        a.test(rax, rax);
+        a.jz(done);
+        // Compiled callee: a native call, so its return address is in this code.
+        a.mov(rdi, kL);
+        a.mov(rsi, qword_ptr(kL, offsetof(State, ci)));
+        a.xor_(edx, edx);
+        a.call(rax);
+        a.jmp(done);
+      });
       a.bind(done);
       if (C != 0) SetTopToCiTop();
       break;

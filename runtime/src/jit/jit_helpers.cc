@@ -293,6 +293,35 @@ void jit_h_forprep(State* L, Value* ra) {
 int jit_h_tforloop(State* L, Value* ra, int nresults) {
   HELPER_BEGIN
   Value* cb = ra + 3;
+  // pairs and ipairs on a table: what next / ipairs_aux would return,
+  // without a call frame (their errors cannot happen on these operands,
+  // except next's "invalid key", which table_next raises itself).
+  if (ra[0].is_function() && ra[0].as_closure()->is_native && ra[1].is_table()) {
+    NativeFn fn = ra[0].as_closure()->fn;
+    Table* t = ra[1].as_table();
+    if (fn == base_next) {
+      Value key = ra[2], val;
+      if (table_next(L, t, &key, &val)) {
+        if (nresults >= 1) cb[0] = key;
+        if (nresults >= 2) cb[1] = val;
+        for (int k = 2; k < nresults; k++) cb[k] = Value::nil();
+        ra[2] = key;
+        return 1;
+      }
+      return 0;
+    }
+    if (fn == ipairs_aux && ra[2].is_number() && ra[2].n >= 0 && ra[2].n < 9007199254740992.0) {
+      int64_t i = static_cast<int64_t>(ra[2].n) + 1;
+      const Value* v = table_get_int(t, i);
+      if (v->is_nil()) return 0;
+      Value key = Value::number(static_cast<double>(i));
+      if (nresults >= 1) cb[0] = key;
+      if (nresults >= 2) cb[1] = *v;
+      for (int k = 2; k < nresults; k++) cb[k] = Value::nil();
+      ra[2] = key;
+      return 1;
+    }
+  }
   cb[2] = ra[2];
   cb[1] = ra[1];
   cb[0] = ra[0];
