@@ -389,6 +389,59 @@ class Compiler {
     a.jne(slow);
   }
 
+  // The sign of a numeric for loop's step when it is a constant: the FORPREP
+  // of the loop closed by the FORLOOP at `pc` directly follows a LOADK of a
+  // number into R(A+2) and no jump lands on it (R(A+2) is written only
+  // there). +1 for a positive step, -1 otherwise (zero and negative steps
+  // take the same branch as in the generic code), 0 when unknown.
+  int KnownStepSign(int pc) const {
+    Instruction i = p_->code[static_cast<size_t>(pc)];
+    int prep = pc + GETARG_sBx(i);  // FORLOOP jumps to prep + 1
+    if (prep < 1 || GET_OPCODE(p_->code[static_cast<size_t>(prep)]) != OP_FORPREP ||
+        GETARG_A(p_->code[static_cast<size_t>(prep)]) != GETARG_A(i) || IsJumpTarget(prep))
+      return 0;
+    Instruction lk = p_->code[static_cast<size_t>(prep) - 1];
+    if (GET_OPCODE(lk) != OP_LOADK || GETARG_A(lk) != GETARG_A(i) + 2) return 0;
+    const Value& k = p_->k[static_cast<size_t>(GETARG_Bx(lk))];
+    if (!k.is_number()) return 0;
+    return k.n > 0 ? 1 : -1;
+  }
+  // Whether any instruction can continue at `target` other than by falling
+  // through from target - 1.
+  bool IsJumpTarget(int target) const {
+    int n = static_cast<int>(p_->code.size());
+    for (int pc = 0; pc < n; pc++) {
+      Instruction i = p_->code[static_cast<size_t>(pc)];
+      switch (GET_OPCODE(i)) {
+        case OP_JMP:
+        case OP_FORLOOP:
+        case OP_FORPREP:
+          if (pc + 1 + GETARG_sBx(i) == target) return true;
+          break;
+        case OP_LOADBOOL:
+          if (GETARG_C(i) && pc + 2 == target) return true;
+          break;
+        case OP_EQ:
+        case OP_LT:
+        case OP_LE:
+        case OP_TEST:
+        case OP_TESTSET:
+        case OP_TFORLOOP:
+          if (pc + 2 == target) return true;
+          break;
+        case OP_SETLIST:
+          if (GETARG_C(i) == 0) pc++;  // the next word is a count, not an instruction
+          break;
+        case OP_CLOSURE:
+          pc += p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;  // pseudo-instructions
+          break;
+        default:
+          break;
+      }
+    }
+    return false;
+  }
+
   // Jump to the target of the JMP following a test instruction at pc.
   int TestJumpTarget(int pc) const {
     Instruction j = p_->code[static_cast<size_t>(pc) + 1];
@@ -1045,6 +1098,27 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
     }
     case OP_FORLOOP: {
       Label neg = a.newLabel(), cont = a.newLabel(), exit = a.newLabel();
+      int step_sign = KnownStepSign(pc);
+      if (step_sign != 0) {
+        // The step is a constant: no test of its sign on every iteration.
+        int k = GETARG_Bx(p_->code[static_cast<size_t>(pc + GETARG_sBx(i)) - 1]);
+        a.movsd(xmm0, Slot(A));
+        a.addsd(xmm0, qword_ptr(kK, k * kValueSize));
+        a.movsd(xmm1, Slot(A + 1));
+        if (step_sign > 0)
+          a.ucomisd(xmm1, xmm0);  // continue while idx <= limit
+        else
+          a.ucomisd(xmm0, xmm1);  // continue while limit <= idx
+        a.jb(exit);
+        a.movsd(Slot(A), xmm0);
+        a.movsd(Slot(A + 3), xmm0);
+        a.mov(Tag(A + 3), kTNumber);
+        a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+        a.bind(exit);
+        (void)neg;
+        (void)cont;
+        break;
+      }
       a.movsd(xmm0, Slot(A));
       a.addsd(xmm0, Slot(A + 2));
       a.movsd(xmm1, Slot(A + 1));
