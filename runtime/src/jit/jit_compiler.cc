@@ -389,6 +389,80 @@ class Compiler {
     a.jne(slow);
   }
 
+  // OP_TAILCALL's fast path with B - 1 arguments (B known, small): a
+  // compiled, fixed-arity callee replaces this frame in place, as
+  // jit_h_tailcall's fast path does, and the code jumps to `call` with its
+  // entry in rax. Open upvalues in this frame, or anything else, go to
+  // `slow` before any state is changed.
+  void EmitInlineTailCall(int A, int B, const Label& slow, const Label& call) {
+    Assembler& a = *a_;
+    a.cmp(Tag(A), kTFunction);
+    a.jne(slow);
+    a.mov(rax, Slot(A));
+    a.cmp(byte_ptr(rax, offsetof(Closure, is_native)), 0);
+    a.jne(slow);
+    a.mov(rax, qword_ptr(rax, offsetof(Closure, proto)));
+    a.mov(r9, qword_ptr(rax, ProtoJitCodeOffset()));
+    a.test(r9, r9);
+    a.jz(slow);
+    a.cmp(dword_ptr(r9, offsetof(JitCallHeader, fixed_arity)), 0);
+    a.je(slow);
+    a.cmp(dword_ptr(kL, offsetof(State, hook_budget)), 0);
+    a.jge(slow);
+    Label no_upvals = a.newLabel();
+    a.mov(rax, qword_ptr(kL, offsetof(State, open_upval)));
+    a.test(rax, rax);
+    a.jz(no_upvals);
+    a.cmp(qword_ptr(rax, offsetof(UpVal, v)), kBase);
+    a.jae(slow);
+    a.bind(no_upvals);
+    a.mov(ecx, dword_ptr(r9, offsetof(JitCallHeader, maxstacksize)));
+    a.shl(rcx, 4);
+    LeaSlot(rax, A + 1 + kMinStackForNative);
+    a.add(rax, rcx);  // checked at the callee's unmoved base: the moved one is lower
+    a.cmp(rax, qword_ptr(kL, offsetof(State, stack_last)));
+    a.jae(slow);
+    // Move the function and its arguments down to this frame's function slot.
+    a.mov(r8, qword_ptr(kCi, offsetof(CallInfo, func)));
+    for (int k = 0; k < B; k++) CopyValue(xmmword_ptr(r8, k * kValueSize), SlotX(A + k));  // clobbers rcx
+    a.lea(rsi, ptr(r8, kValueSize));   // new base
+    a.mov(ecx, dword_ptr(r9, offsetof(JitCallHeader, maxstacksize)));
+    a.shl(rcx, 4);
+    a.add(rcx, rsi);                   // new ci->top
+    a.lea(rdx, ptr(r8, B * kValueSize));  // end of the arguments
+    a.mov(eax, dword_ptr(r9, offsetof(JitCallHeader, numparams)));
+    a.shl(rax, 4);
+    a.add(rax, rsi);
+    a.cmp(rdx, rax);
+    a.cmova(rdx, rax);
+    Label fill = a.newLabel(), filled = a.newLabel(), hwm_ok = a.newLabel();
+    a.cmp(rdx, rcx);
+    a.jae(filled);
+    a.bind(fill);
+    a.mov(byte_ptr(rdx, kTagOff), kTNil);
+    a.add(rdx, kValueSize);
+    a.cmp(rdx, rcx);
+    a.jb(fill);
+    a.bind(filled);
+    a.mov(qword_ptr(kCi, offsetof(CallInfo, base)), rsi);
+    a.mov(qword_ptr(kL, offsetof(State, base)), rsi);
+    a.mov(qword_ptr(kCi, offsetof(CallInfo, top)), rcx);
+    a.mov(qword_ptr(kL, offsetof(State, top)), rcx);
+    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, code)));
+    a.mov(qword_ptr(kCi, offsetof(CallInfo, savedpc)), rax);
+    a.inc(dword_ptr(kCi, offsetof(CallInfo, tailcalls)));
+    a.mov(qword_ptr(kCi, offsetof(CallInfo, jit)), r9);
+    a.mov(byte_ptr(kCi, offsetof(CallInfo, tier)), 1);
+    a.cmp(rcx, qword_ptr(kL, offsetof(State, stack_hwm)));
+    a.jbe(hwm_ok);
+    a.mov(qword_ptr(kL, offsetof(State, stack_hwm)), rcx);
+    a.bind(hwm_ok);
+    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, call_count)));
+    a.inc(dword_ptr(rax));
+    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, entry)));
+    a.jmp(call);
+  }
+
   // The sign of a numeric for loop's step when it is a constant: the FORPREP
   // of the loop closed by the FORLOOP at `pc` directly follows a LOADK of a
   // number into R(A+2) and no jump lands on it (R(A+2) is written only
@@ -1017,11 +1091,15 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.mov(qword_ptr(kL, offsetof(State, top)), rax);
       }
       SavePc(pc);
+      Label slow = a.newLabel(), call = a.newLabel();
+      if (B != 0 && B <= 8) EmitInlineTailCall(A, B, slow, call);
+      a.bind(slow);
       a.mov(rdi, kL);
       LeaSlot(rsi, A);
       CallHelper(jit_h_tailcall);
       a.test(rax, rax);
       a.jz(done);
+      a.bind(call);
       // The callee's frame replaced ours (same CallInfo): leave and jump, so the
       // callee returns straight to our caller.
       a.mov(r8, rax);
