@@ -389,7 +389,7 @@ class Compiler {
     a.jne(slow);
   }
 
-  // OP_TAILCALL's fast path with B - 1 arguments (B known, small): a
+  // OP_TAILCALL's fast path with B - 1 arguments (B small, or 0: up to L->top): a
   // compiled, fixed-arity callee replaces this frame in place, as
   // jit_h_tailcall's fast path does, and the code jumps to `call` with its
   // entry in rax. Open upvalues in this frame, or anything else, go to
@@ -424,12 +424,31 @@ class Compiler {
     a.jae(slow);
     // Move the function and its arguments down to this frame's function slot.
     a.mov(r8, qword_ptr(kCi, offsetof(CallInfo, func)));
-    for (int k = 0; k < B; k++) CopyValue(xmmword_ptr(r8, k * kValueSize), SlotX(A + k));  // clobbers rcx
+    if (B != 0) {
+      for (int k = 0; k < B; k++) CopyValue(xmmword_ptr(r8, k * kValueSize), SlotX(A + k));  // clobbers rcx
+      a.lea(rdx, ptr(r8, B * kValueSize));  // end of the arguments
+    } else {
+      // Arguments up to L->top (after a multiple-result call): a copy loop.
+      Label loop = a.newLabel(), copied = a.newLabel();
+      LeaSlot(r10, A);
+      a.mov(r11, qword_ptr(kL, offsetof(State, top)));
+      a.mov(rdx, r8);
+      a.bind(loop);
+      a.cmp(r10, r11);
+      a.jae(copied);
+      a.mov(rax, qword_ptr(r10));
+      a.mov(qword_ptr(rdx), rax);
+      a.movzx(eax, byte_ptr(r10, kTagOff));
+      a.mov(byte_ptr(rdx, kTagOff), al);
+      a.add(r10, kValueSize);
+      a.add(rdx, kValueSize);
+      a.jmp(loop);
+      a.bind(copied);
+    }
     a.lea(rsi, ptr(r8, kValueSize));   // new base
     a.mov(ecx, dword_ptr(r9, offsetof(JitCallHeader, maxstacksize)));
     a.shl(rcx, 4);
     a.add(rcx, rsi);                   // new ci->top
-    a.lea(rdx, ptr(r8, B * kValueSize));  // end of the arguments
     a.mov(eax, dword_ptr(r9, offsetof(JitCallHeader, numparams)));
     a.shl(rax, 4);
     a.add(rax, rsi);
@@ -1092,7 +1111,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       SavePc(pc);
       Label slow = a.newLabel(), call = a.newLabel();
-      if (B != 0 && B <= 8) EmitInlineTailCall(A, B, slow, call);
+      if (B <= 8) EmitInlineTailCall(A, B, slow, call);
       a.bind(slow);
       a.mov(rdi, kL);
       LeaSlot(rsi, A);
