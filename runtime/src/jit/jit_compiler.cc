@@ -364,6 +364,7 @@ class Compiler {
     a.jne(miss);
     a.movsd(xmm1, Slot(x));
     a.cvttsd2si(rcx, xmm1);
+    a.xorps(xmm2, xmm2);  // cvtsi2sd merges into the old register: break that dependency
     a.cvtsi2sd(xmm2, rcx);
     a.ucomisd(xmm1, xmm2);
     a.jne(miss);
@@ -938,6 +939,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.jne(not_table);
       a.mov(rdi, Slot(B));
       CallHelper(static_cast<int64_t (*)(Table*)>(table_length));
+      a.xorps(xmm0, xmm0);
       a.cvtsi2sd(xmm0, rax);
       a.movsd(Slot(A), xmm0);
       a.mov(Tag(A), kTNumber);
@@ -947,6 +949,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.jne(slow);
       a.mov(rax, Slot(B));
       a.mov(eax, dword_ptr(rax, offsetof(String, len)));
+      a.xorps(xmm0, xmm0);
       a.cvtsi2sd(xmm0, rax);
       a.movsd(Slot(A), xmm0);
       a.mov(Tag(A), kTNumber);
