@@ -148,8 +148,9 @@ void free_object(State* L, GCObject* o) {
     case kTString: {
       String* s = reinterpret_cast<String*>(o);
       strings_remove(g, s);
-      g->total_bytes -= offsetof(String, data) + s->len + 1;
-      free(s);
+      size_t bytes = offsetof(String, data) + s->len + 1;
+      g->total_bytes -= bytes;
+      g->pool.free(s, bytes);
       break;
     }
     case kTTable:
@@ -157,8 +158,9 @@ void free_object(State* L, GCObject* o) {
       break;
     case kTFunction: {
       Closure* c = reinterpret_cast<Closure*>(o);
-      g->total_bytes -= offsetof(Closure, cupvals) + sizeof(Value) * (c->nupvalues > 0 ? c->nupvalues : 1);
-      free(c);
+      size_t bytes = offsetof(Closure, cupvals) + sizeof(Value) * (c->nupvalues > 0 ? c->nupvalues : 1);
+      g->total_bytes -= bytes;
+      g->pool.free(c, bytes);
       break;
     }
     case kTProto: {
@@ -172,18 +174,39 @@ void free_object(State* L, GCObject* o) {
     }
     case kTUpval:
       g->total_bytes -= sizeof(UpVal);
-      free(o);
+      g->pool.free(o, sizeof(UpVal));
       break;
     case kTUserdata: {
       Userdata* u = reinterpret_cast<Userdata*>(o);
       if (u->finalizer) u->finalizer(u->data);
-      g->total_bytes -= offsetof(Userdata, data) + u->size;
-      free(u);
+      size_t bytes = offsetof(Userdata, data) + u->size;
+      g->total_bytes -= bytes;
+      g->pool.free(u, bytes);
       break;
     }
     default:
       free(o);
       break;
+  }
+}
+
+void sweep(State* L, GCObject** pp) {
+  while (GCObject* o = *pp) {
+    if (o->marked & (kMarked | kFixed)) {
+      o->marked &= static_cast<uint8_t>(~kMarked);
+      pp = &o->gc_next;
+    } else {
+      *pp = o->gc_next;
+      free_object(L, o);
+    }
+  }
+}
+
+void free_list(State* L, GCObject* o) {
+  while (o) {
+    GCObject* next = o->gc_next;
+    free_object(L, o);
+    o = next;
   }
 }
 
@@ -221,19 +244,19 @@ void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes) {
   if (__builtin_expect(g->total_bytes + bytes > g->max_bytes, 0)) {
     // No collection here (this is not a safe point). The object is linked anyway
     // so that it is freed with the state, then the memory error is raised.
-    {
-      o->tag = tag;
-      o->marked = 0;
-      o->gc_next = g->all;
-      g->all = o;
-      g->total_bytes += bytes;
-      throw std::bad_alloc();
-    }
+    GCObject** list = tag == kTUserdata ? &g->udata : &g->all;
+    o->tag = tag;
+    o->marked = 0;
+    o->gc_next = *list;
+    *list = o;
+    g->total_bytes += bytes;
+    throw std::bad_alloc();
   }
+  GCObject** list = tag == kTUserdata ? &g->udata : &g->all;
   o->tag = tag;
   o->marked = 0;
-  o->gc_next = g->all;
-  g->all = o;
+  o->gc_next = *list;
+  *list = o;
   g->total_bytes += bytes;
 }
 
@@ -260,27 +283,21 @@ void gc_collect(State* L) {
   if (g->jit) g->jit->ForEachPendingProto([&m](Proto* p) { m.mark_obj(&p->hdr); });
   m.propagate();
   // Unreachable userdata with a __gc metamethod are resurrected until their
-  // finalizer has run (separateudata).
+  // finalizer has run (separateudata). Userdata have their own list so that this
+  // does not walk every object.
   std::vector<Userdata*> to_finalize;
-  for (GCObject* o = g->all; o; o = o->gc_next) {
-    if (o->tag != kTUserdata || (o->marked & (kMarked | kFixed | kFinalized))) continue;
+  for (GCObject* o = g->udata; o; o = o->gc_next) {
+    if (o->marked & (kMarked | kFixed | kFinalized)) continue;
     Userdata* u = reinterpret_cast<Userdata*>(o);
     if (u->metatable && !table_get_str(u->metatable, g->tm_names[TM_GC])->is_nil()) to_finalize.push_back(u);
   }
-  for (Userdata* u : to_finalize) m.mark_obj(&u->hdr);
-  m.propagate();
-  m.clear_weak();
-  // Sweep.
-  GCObject** pp = &g->all;
-  while (GCObject* o = *pp) {
-    if (o->marked & (kMarked | kFixed)) {
-      o->marked &= static_cast<uint8_t>(~kMarked);
-      pp = &o->gc_next;
-    } else {
-      *pp = o->gc_next;
-      free_object(L, o);
-    }
+  if (!to_finalize.empty()) {
+    for (Userdata* u : to_finalize) m.mark_obj(&u->hdr);
+    m.propagate();
   }
+  m.clear_weak();
+  sweep(L, &g->all);
+  sweep(L, &g->udata);
   g->gc_cycles++;
   size_t t = g->total_bytes / 100 * static_cast<size_t>(g->gc_pause);
   g->gc_threshold = t > kMinThreshold ? t : kMinThreshold;
@@ -295,18 +312,15 @@ void gc_free_all(State* L) {
   Global* g = L->g;
   // lua_close runs every pending __gc first.
   std::vector<Userdata*> pending;
-  for (GCObject* o = g->all; o; o = o->gc_next)
-    if (o->tag == kTUserdata && !(o->marked & kFinalized)) pending.push_back(reinterpret_cast<Userdata*>(o));
+  for (GCObject* o = g->udata; o; o = o->gc_next)
+    if (!(o->marked & kFinalized)) pending.push_back(reinterpret_cast<Userdata*>(o));
   g->gc_running = true;  // no collection while finalizing at close
   run_finalizers(L, pending, /*protect=*/true);
-  GCObject* o = g->all;
   g->on_proto_free = nullptr;
-  while (o) {
-    GCObject* next = o->gc_next;
-    free_object(L, o);
-    o = next;
-  }
+  free_list(L, g->all);
+  free_list(L, g->udata);
   g->all = nullptr;
+  g->udata = nullptr;
 }
 
 }  // namespace jitvm

@@ -58,8 +58,7 @@ String* new_string(State* L, const char* str, size_t l) {
   }
   if (l > 0x7fffffff) error(L, "string length overflow");
   size_t bytes = offsetof(String, data) + l + 1;
-  String* s = static_cast<String*>(malloc(bytes));
-  if (!s) throw std::bad_alloc();
+  String* s = static_cast<String*>(g->pool.alloc(bytes));
   s->reserved = 0;
   s->hash = h;
   s->len = static_cast<uint32_t>(l);
@@ -148,8 +147,7 @@ static size_t closure_bytes(int nups) {
 
 Closure* new_native(State* L, NativeFn fn, const char* name, int nupvalues) {
   size_t bytes = closure_bytes(nupvalues);
-  Closure* c = static_cast<Closure*>(calloc(1, bytes));
-  if (!c) throw std::bad_alloc();
+  Closure* c = static_cast<Closure*>(L->g->pool.alloc_zeroed(bytes));
   c->is_native = 1;
   c->nupvalues = static_cast<uint8_t>(nupvalues);
   c->env = L->globals.as_table();
@@ -162,8 +160,7 @@ Closure* new_native(State* L, NativeFn fn, const char* name, int nupvalues) {
 
 Closure* new_lua_closure(State* L, Proto* p, Table* env) {
   size_t bytes = closure_bytes(p->nups);
-  Closure* c = static_cast<Closure*>(calloc(1, bytes));
-  if (!c) throw std::bad_alloc();
+  Closure* c = static_cast<Closure*>(L->g->pool.alloc_zeroed(bytes));
   c->is_native = 0;
   c->nupvalues = p->nups;
   c->env = env;
@@ -181,8 +178,7 @@ Proto* new_proto(State* L) {
 
 Userdata* new_userdata(State* L, size_t size, Table* metatable) {
   size_t bytes = offsetof(Userdata, data) + size;
-  Userdata* u = static_cast<Userdata*>(calloc(1, bytes));
-  if (!u) throw std::bad_alloc();
+  Userdata* u = static_cast<Userdata*>(L->g->pool.alloc_zeroed(bytes));
   u->metatable = metatable;
   u->env = L->globals.as_table();
   u->size = size;

@@ -63,6 +63,7 @@ void state_close(State* L) {
   if (!L) return;
   close_upvals(L, L->stack);
   gc_free_all(L);
+  L->g->pool.release_all();  // every object is freed by now; this returns the slabs
   free(L->g->strt);
   munmap(L->stack, kStackSlots * sizeof(Value));
   free(L->base_ci);

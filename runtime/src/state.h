@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <string>
 
+#include "alloc.h"
 #include "table.h"
 #include "value.h"
 
@@ -65,7 +66,8 @@ struct Global {
   uint32_t strt_size = 0;
   uint32_t strt_count = 0;
   // GC.
-  GCObject* all = nullptr;       // every collectable object
+  GCObject* all = nullptr;       // every collectable object but userdata
+  GCObject* udata = nullptr;     // every userdata (own list: the __gc scan walks only these)
   size_t total_bytes = 0;        // approximate bytes in use
   size_t gc_threshold = 0;       // collect when total_bytes exceeds this
   int gc_pause = 200;            // percent, as Lua 5.1's LUAI_GCPAUSE
@@ -82,6 +84,9 @@ struct Global {
   size_t max_bytes = SIZE_MAX;   // heap limit: allocation beyond it is a "not enough memory" error
   bool sandbox = false;
   bool register_sources = false;  // publish loaded chunks through __jit_source_descriptor          // fuzzing: refuse os.exit/execute/remove/rename, io.popen, writes
+  // Memory of strings, tables, closures, upvalues, userdata. Last, so that the fields
+  // the interpreter reads (total_bytes, gc_threshold) stay together.
+  SmallAlloc pool;
 };
 
 }  // namespace jitvm

@@ -51,19 +51,18 @@ inline bool as_array_index(const Value& k, int64_t* out) {
 }
 
 size_t node_bytes(uint32_t n) { return sizeof(Node) * n; }
+size_t array_bytes(uint32_t n) { return sizeof(Value) * n; }
 
 }  // namespace
 
 Table* table_new(State* L, int narray, int nhash) {
-  Table* t = static_cast<Table*>(calloc(1, sizeof(Table)));
-  if (!t) throw std::bad_alloc();
+  Table* t = static_cast<Table*>(L->g->pool.alloc_zeroed(sizeof(Table)));
   gc_link(L, &t->hdr, kTTable, sizeof(Table));
   if (narray > 0) table_resize_array(L, t, static_cast<uint32_t>(narray));
   if (nhash > 0) {
     uint32_t cap = 4;
     while (cap * kMaxLoadNum / kMaxLoadDen < static_cast<uint32_t>(nhash)) cap <<= 1;
-    t->node = static_cast<Node*>(calloc(cap, sizeof(Node)));
-    if (!t->node) throw std::bad_alloc();
+    t->node = static_cast<Node*>(L->g->pool.alloc_zeroed(node_bytes(cap)));  // zero = nil keys and values
     t->hsize = cap;
     t->hmask = cap - 1;
     L->g->total_bytes += node_bytes(cap);
@@ -72,16 +71,17 @@ Table* table_new(State* L, int narray, int nhash) {
 }
 
 void table_free(State* L, Table* t) {
-  L->g->total_bytes -= sizeof(Table) + node_bytes(t->hsize) + sizeof(Value) * t->asize;
-  free(t->array);
-  free(t->node);
-  free(t);
+  Global* g = L->g;
+  g->total_bytes -= sizeof(Table) + node_bytes(t->hsize) + sizeof(Value) * t->asize;
+  // Sized frees: t->array holds exactly asize values and t->node exactly hsize nodes.
+  g->pool.free(t->array, array_bytes(t->asize));
+  g->pool.free(t->node, node_bytes(t->hsize));
+  g->pool.free(t, sizeof(Table));
 }
 
 void table_resize_array(State* L, Table* t, uint32_t n) {
   if (n <= t->asize) return;
-  Value* na = static_cast<Value*>(realloc(t->array, sizeof(Value) * n));
-  if (!na) throw std::bad_alloc();
+  Value* na = static_cast<Value*>(L->g->pool.resize(t->array, array_bytes(t->asize), array_bytes(n)));
   for (uint32_t i = t->asize; i < n; i++) na[i] = Value::nil();
   L->g->total_bytes += sizeof(Value) * (n - t->asize);
   t->array = na;
@@ -214,8 +214,7 @@ static void rehash(State* L, Table* t, const Value& extra_key) {
     cap = 4;
     while (cap * kMaxLoadNum / kMaxLoadDen < static_cast<uint32_t>(nhash)) cap <<= 1;
   }
-  Node* nn = cap ? static_cast<Node*>(calloc(cap, sizeof(Node))) : nullptr;
-  if (cap && !nn) throw std::bad_alloc();
+  Node* nn = cap ? static_cast<Node*>(L->g->pool.alloc_zeroed(node_bytes(cap))) : nullptr;
   L->g->total_bytes += node_bytes(cap);
   L->g->total_bytes -= node_bytes(old_hsize);
   t->node = nn;
@@ -224,29 +223,34 @@ static void rehash(State* L, Table* t, const Value& extra_key) {
   t->hused = 0;
   Value* old_array = t->array;
   if (new_asize > old_asize) {
-    Value* na2 = static_cast<Value*>(realloc(t->array, sizeof(Value) * new_asize));
-    if (!na2) throw std::bad_alloc();
+    Value* na2 = static_cast<Value*>(L->g->pool.resize(t->array, array_bytes(old_asize), array_bytes(new_asize)));
     for (uint32_t i = old_asize; i < new_asize; i++) na2[i] = Value::nil();
     t->array = na2;
     t->asize = new_asize;
     L->g->total_bytes += sizeof(Value) * (new_asize - old_asize);
     old_array = nullptr;
   } else if (new_asize < old_asize) {
-    // Move the tail of the array into the hash.
+    // Shrink into a new block first so that t->array always holds exactly t->asize
+    // values (the pool's frees are sized), then move the tail of the old array into
+    // the hash.
+    Value* na2 = nullptr;
+    if (new_asize) {
+      na2 = static_cast<Value*>(L->g->pool.alloc(array_bytes(new_asize)));
+      memcpy(static_cast<void*>(na2), old_array, array_bytes(new_asize));
+    }
+    t->array = na2;
     t->asize = new_asize;
+    L->g->total_bytes -= sizeof(Value) * (old_asize - new_asize);
     for (uint32_t i = new_asize; i < old_asize; i++) {
       if (!old_array[i].is_nil()) *table_slot(L, t, Value::number(static_cast<double>(i + 1))) = old_array[i];
     }
-    Value* na2 = new_asize ? static_cast<Value*>(realloc(old_array, sizeof(Value) * new_asize)) : nullptr;
-    if (!new_asize) free(old_array);
-    t->array = na2;
-    L->g->total_bytes -= sizeof(Value) * (old_asize - new_asize);
+    L->g->pool.free(old_array, array_bytes(old_asize));
   }
   for (uint32_t i = 0; i < old_hsize; i++) {
     Node& o = old_node[i];
     if (!o.val.is_nil()) *table_slot(L, t, o.key) = o.val;
   }
-  free(old_node);
+  L->g->pool.free(old_node, node_bytes(old_hsize));
 }
 
 Value* table_slot(State* L, Table* t, const Value& key) {

@@ -330,8 +330,7 @@ UpVal* find_upval(State* L, Value* level) {
     if (p->v == level) return p;
     pp = &p->next_open;
   }
-  UpVal* uv = static_cast<UpVal*>(calloc(1, sizeof(UpVal)));
-  if (!uv) throw std::bad_alloc();
+  UpVal* uv = static_cast<UpVal*>(L->g->pool.alloc_zeroed(sizeof(UpVal)));
   gc_link(L, &uv->hdr, kTUpval, sizeof(UpVal));
   uv->v = level;
   uv->next_open = p;

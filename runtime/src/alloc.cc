@@ -1,0 +1,96 @@
+// Small-object pool for GC objects; see alloc.h for why and the rules.
+#include "alloc.h"
+
+#include <cstdio>
+
+namespace jitvm {
+
+namespace {
+// Each slab starts with a link to the previous slab; 16 bytes keep blocks 16-aligned.
+constexpr size_t kSlabHeader = 16;
+}  // namespace
+
+void* SmallAlloc::carve(int c) {
+  size_t sz = static_cast<size_t>(c + 1) * kGranule;
+  if (static_cast<size_t>(bump_end_ - bump_) < sz) {
+    // Hand the rest of the current slab to its size class (every size is a multiple
+    // of 16, so the rest is too) and start a new slab.
+    size_t rest = static_cast<size_t>(bump_end_ - bump_);
+    if (rest >= kGranule) free(bump_, rest);
+    char* slab = static_cast<char*>(std::malloc(kSlabBytes));
+    if (!slab) throw std::bad_alloc();
+    *reinterpret_cast<void**>(slab) = slabs_;
+    slabs_ = slab;
+    slab_total_ += kSlabBytes;
+    bump_ = slab + kSlabHeader;
+    bump_end_ = slab + kSlabBytes;
+  }
+  void* p = bump_;
+  bump_ += sz;
+  return p;
+}
+
+void* SmallAlloc::big_alloc(size_t n) {
+  void* p = std::malloc(n);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void* SmallAlloc::resize(void* p, size_t old_n, size_t new_n) {
+#if defined(JITVM_ALLOC_PASSTHROUGH)
+  (void)old_n;
+  void* q = std::realloc(p, new_n ? new_n : 1);
+  if (!q) throw std::bad_alloc();
+  return q;
+#else
+  if (!p) return alloc(new_n);
+#if !defined(JITVM_ALLOC_CHECK)
+  if (old_n > kMaxSmall && new_n > kMaxSmall) {
+    void* q = std::realloc(p, new_n);
+    if (!q) throw std::bad_alloc();
+    return q;
+  }
+#endif
+  void* q = alloc(new_n);
+  memcpy(q, p, old_n < new_n ? old_n : new_n);
+  free(p, old_n);
+  return q;
+#endif
+}
+
+void SmallAlloc::release_all() {
+  void* s = slabs_;
+  while (s) {
+    void* next = *static_cast<void**>(s);
+    std::free(s);
+    s = next;
+  }
+  slabs_ = nullptr;
+  bump_ = bump_end_ = nullptr;
+  for (FreeBlock*& f : free_) f = nullptr;
+  slab_total_ = 0;
+}
+
+// -DJITVM_ALLOC_CHECK: every block is malloc'ed with a 16-byte header holding its
+// size, and a free with another size aborts.
+void* SmallAlloc::checked_alloc(size_t n) {
+  char* p = static_cast<char*>(std::malloc(n + 16));
+  if (!p) throw std::bad_alloc();
+  *reinterpret_cast<size_t*>(p) = n;
+  *reinterpret_cast<size_t*>(p + 8) = 0x5a11a11c;
+  return p + 16;
+}
+
+void SmallAlloc::checked_free(void* p, size_t n) {
+  if (!p) return;
+  char* b = static_cast<char*>(p) - 16;
+  size_t had = *reinterpret_cast<size_t*>(b);
+  if (had != n || *reinterpret_cast<size_t*>(b + 8) != 0x5a11a11c) {
+    fprintf(stderr, "jitvm: SmallAlloc: block %p of %zu bytes freed as %zu\n", p, had, n);
+    abort();
+  }
+  *reinterpret_cast<size_t*>(b + 8) = 0;
+  std::free(b);
+}
+
+}  // namespace jitvm
