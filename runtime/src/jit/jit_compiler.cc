@@ -397,19 +397,7 @@ class Compiler {
   // `slow` before any state is changed.
   void EmitInlineTailCall(int A, int B, const Label& slow, const Label& call) {
     Assembler& a = *a_;
-    a.cmp(Tag(A), kTFunction);
-    a.jne(slow);
-    a.mov(rax, Slot(A));
-    a.cmp(byte_ptr(rax, offsetof(Closure, is_native)), 0);
-    a.jne(slow);
-    a.mov(rax, qword_ptr(rax, offsetof(Closure, proto)));
-    a.mov(r9, qword_ptr(rax, ProtoJitCodeOffset()));
-    a.test(r9, r9);
-    a.jz(slow);
-    a.cmp(dword_ptr(r9, offsetof(JitCallHeader, fixed_arity)), 0);
-    a.je(slow);
-    a.cmp(dword_ptr(kL, offsetof(State, hook_budget)), 0);
-    a.jge(slow);
+    EmitCompiledCalleeCheck(A, slow);
     Label no_upvals = a.newLabel();
     a.mov(rax, qword_ptr(kL, offsetof(State, open_upval)));
     a.test(rax, rax);
@@ -450,20 +438,7 @@ class Compiler {
     a.mov(ecx, dword_ptr(r9, offsetof(JitCallHeader, maxstacksize)));
     a.shl(rcx, 4);
     a.add(rcx, rsi);                   // new ci->top
-    a.mov(eax, dword_ptr(r9, offsetof(JitCallHeader, numparams)));
-    a.shl(rax, 4);
-    a.add(rax, rsi);
-    a.cmp(rdx, rax);
-    a.cmova(rdx, rax);
-    Label fill = a.newLabel(), filled = a.newLabel(), hwm_ok = a.newLabel();
-    a.cmp(rdx, rcx);
-    a.jae(filled);
-    a.bind(fill);
-    a.mov(byte_ptr(rdx, kTagOff), kTNil);
-    a.add(rdx, kValueSize);
-    a.cmp(rdx, rcx);
-    a.jb(fill);
-    a.bind(filled);
+    EmitArgumentsToFrame();
     a.mov(qword_ptr(kCi, offsetof(CallInfo, base)), rsi);
     a.mov(qword_ptr(kL, offsetof(State, base)), rsi);
     a.mov(qword_ptr(kCi, offsetof(CallInfo, top)), rcx);
@@ -473,12 +448,7 @@ class Compiler {
     a.inc(dword_ptr(kCi, offsetof(CallInfo, tailcalls)));
     a.mov(qword_ptr(kCi, offsetof(CallInfo, jit)), r9);
     a.mov(byte_ptr(kCi, offsetof(CallInfo, tier)), 1);
-    a.cmp(rcx, qword_ptr(kL, offsetof(State, stack_hwm)));
-    a.jbe(hwm_ok);
-    a.mov(qword_ptr(kL, offsetof(State, stack_hwm)), rcx);
-    a.bind(hwm_ok);
-    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, call_count)));
-    a.inc(dword_ptr(rax));
+    EmitStackHwmAndCallCount();
     a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, entry)));
     a.jmp(call);
   }
@@ -542,12 +512,10 @@ class Compiler {
     return pc + 2 + GETARG_sBx(j);
   }
 
-  // OP_CALL's fast path: the callee is a compiled, fixed-arity Lua function.
-  // Pushes its CallInfo the way jit_h_call's fast path does (same checks, in
-  // the same order of effects) and calls its entry natively, then jumps to
-  // `done`. Anything else goes to `slow` before any state is changed.
-  // The caller's savedpc is already stored.
-  void EmitInlineCall(int A, int B, int C, const Label& slow, const Label& done) {
+  // The inline call paths' shared pieces. The callee in R(A) must be a
+  // compiled, fixed-arity Lua closure with no hook budget running: leaves its
+  // JitCode* (JitCallHeader first) in r9, or jumps to `slow`.
+  void EmitCompiledCalleeCheck(int A, const Label& slow) {
     Assembler& a = *a_;
     a.cmp(Tag(A), kTFunction);
     a.jne(slow);
@@ -555,13 +523,54 @@ class Compiler {
     a.cmp(byte_ptr(rax, offsetof(Closure, is_native)), 0);
     a.jne(slow);
     a.mov(rax, qword_ptr(rax, offsetof(Closure, proto)));
-    a.mov(r9, qword_ptr(rax, ProtoJitCodeOffset()));  // JitCode*, its JitCallHeader first
+    a.mov(r9, qword_ptr(rax, ProtoJitCodeOffset()));
     a.test(r9, r9);
     a.jz(slow);
     a.cmp(dword_ptr(r9, offsetof(JitCallHeader, fixed_arity)), 0);
     a.je(slow);
     a.cmp(dword_ptr(kL, offsetof(State, hook_budget)), 0);
     a.jge(slow);
+  }
+  // With the new base in rsi, the end of the arguments in rdx and the new
+  // ci->top in rcx: drops extra arguments, makes missing ones and the rest of
+  // the frame nil (tags only, as precall's fast path). Clobbers rax, rdx.
+  void EmitArgumentsToFrame() {
+    Assembler& a = *a_;
+    a.mov(eax, dword_ptr(r9, offsetof(JitCallHeader, numparams)));
+    a.shl(rax, 4);
+    a.add(rax, rsi);
+    a.cmp(rdx, rax);
+    a.cmova(rdx, rax);
+    Label fill = a.newLabel(), filled = a.newLabel();
+    a.cmp(rdx, rcx);
+    a.jae(filled);
+    a.bind(fill);
+    a.mov(byte_ptr(rdx, kTagOff), kTNil);
+    a.add(rdx, kValueSize);
+    a.cmp(rdx, rcx);
+    a.jb(fill);
+    a.bind(filled);
+  }
+  // Raises L->stack_hwm to the new ci->top in rcx and counts the call.
+  void EmitStackHwmAndCallCount() {
+    Assembler& a = *a_;
+    Label hwm_ok = a.newLabel();
+    a.cmp(rcx, qword_ptr(kL, offsetof(State, stack_hwm)));
+    a.jbe(hwm_ok);
+    a.mov(qword_ptr(kL, offsetof(State, stack_hwm)), rcx);
+    a.bind(hwm_ok);
+    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, call_count)));
+    a.inc(dword_ptr(rax));
+  }
+
+  // OP_CALL's fast path: the callee is a compiled, fixed-arity Lua function.
+  // Pushes its CallInfo the way jit_h_call's fast path does (same checks, in
+  // the same order of effects) and calls its entry natively, then jumps to
+  // `done`. Anything else goes to `slow` before any state is changed.
+  // The caller's savedpc is already stored.
+  void EmitInlineCall(int A, int B, int C, const Label& slow, const Label& done) {
+    Assembler& a = *a_;
+    EmitCompiledCalleeCheck(A, slow);
     a.mov(r10, qword_ptr(kL, offsetof(State, ci)));
     a.add(r10, static_cast<int32_t>(sizeof(CallInfo)));
     a.cmp(r10, qword_ptr(kL, offsetof(State, end_ci)));
@@ -579,20 +588,7 @@ class Compiler {
       LeaSlot(rdx, A + B);
     else
       a.mov(rdx, qword_ptr(kL, offsetof(State, top)));
-    a.mov(eax, dword_ptr(r9, offsetof(JitCallHeader, numparams)));
-    a.shl(rax, 4);
-    a.add(rax, rsi);
-    a.cmp(rdx, rax);
-    a.cmova(rdx, rax);
-    Label fill = a.newLabel(), filled = a.newLabel(), hwm_ok = a.newLabel();
-    a.cmp(rdx, rcx);
-    a.jae(filled);
-    a.bind(fill);
-    a.mov(byte_ptr(rdx, kTagOff), kTNil);
-    a.add(rdx, kValueSize);
-    a.cmp(rdx, rcx);
-    a.jb(fill);
-    a.bind(filled);
+    EmitArgumentsToFrame();
     LeaSlot(rax, A);
     a.mov(qword_ptr(r10, offsetof(CallInfo, func)), rax);
     a.mov(qword_ptr(r10, offsetof(CallInfo, base)), rsi);
@@ -604,12 +600,7 @@ class Compiler {
     a.mov(qword_ptr(r10, offsetof(CallInfo, jit)), r9);
     a.mov(byte_ptr(r10, offsetof(CallInfo, tier)), 1);
     a.mov(qword_ptr(kL, offsetof(State, top)), rcx);
-    a.cmp(rcx, qword_ptr(kL, offsetof(State, stack_hwm)));
-    a.jbe(hwm_ok);
-    a.mov(qword_ptr(kL, offsetof(State, stack_hwm)), rcx);
-    a.bind(hwm_ok);
-    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, call_count)));
-    a.inc(dword_ptr(rax));
+    EmitStackHwmAndCallCount();
     a.mov(qword_ptr(kL, offsetof(State, base)), rsi);
     a.mov(qword_ptr(kL, offsetof(State, ci)), r10);
     a.mov(rdi, kL);
