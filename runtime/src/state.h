@@ -66,7 +66,12 @@ struct Global {
   uint32_t strt_size = 0;
   uint32_t strt_count = 0;
   // GC.
-  GCObject* all = nullptr;       // every collectable object but userdata
+  // Every collectable object but userdata, as an array rather than a list
+  // through the objects: the sweep reads it in order and prefetches the
+  // objects ahead, instead of one dependent cache miss per object.
+  GCObject** all = nullptr;
+  size_t all_count = 0;
+  size_t all_cap = 0;
   GCObject* udata = nullptr;     // every userdata (own list: the __gc scan walks only these)
   size_t total_bytes = 0;        // approximate bytes in use
   size_t gc_threshold = 0;       // collect when total_bytes exceeds this

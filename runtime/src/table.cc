@@ -254,6 +254,9 @@ static void rehash(State* L, Table* t, const Value& extra_key) {
 }
 
 Value* table_slot(State* L, Table* t, const Value& key) {
+  // A key may appear: forget the metamethods cached as absent (Lua 5.1's
+  // invalidateTMcache). Stores that only overwrite a present value need not.
+  t->flags = 0;
   int64_t k;
   if (key.tt == kTNumber) {
     if (as_array_index(key, &k)) {
