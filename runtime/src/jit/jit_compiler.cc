@@ -56,6 +56,7 @@ class Compiler {
     int n = static_cast<int>(p_->code.size());
     out_->pc_labels.resize(static_cast<size_t>(n) + 1);
     for (int i = 0; i <= n; i++) out_->pc_labels[static_cast<size_t>(i)] = a.newLabel();
+    FindJumpTargets();
     out_->entry = a.newLabel();
     a.bind(out_->entry);
     EmitPrologue();
@@ -73,6 +74,7 @@ class Compiler {
     a.bind(start);
     for (int pc = 0; pc < n; pc++) {
       a.bind(out_->pc_labels[static_cast<size_t>(pc)]);
+      if (IsJumpTarget(pc)) xmm0_slot_ = -1;  // control merges here
       AddLine(pc);
       int skip = 0;
       if (!EmitInstruction(pc, &skip, error)) return false;
@@ -472,18 +474,25 @@ class Compiler {
   }
   // Whether any instruction can continue at `target` other than by falling
   // through from target - 1.
-  bool IsJumpTarget(int target) const {
+  bool IsJumpTarget(int target) const { return jump_targets_[static_cast<size_t>(target)]; }
+  // Every bytecode some instruction jumps to (OSR entries are among them:
+  // they are the targets of backward jumps).
+  void FindJumpTargets() {
     int n = static_cast<int>(p_->code.size());
+    jump_targets_.assign(static_cast<size_t>(n) + 2, false);
+    auto mark = [&](int target) {
+      if (target >= 0 && target <= n) jump_targets_[static_cast<size_t>(target)] = true;
+    };
     for (int pc = 0; pc < n; pc++) {
       Instruction i = p_->code[static_cast<size_t>(pc)];
       switch (GET_OPCODE(i)) {
         case OP_JMP:
         case OP_FORLOOP:
         case OP_FORPREP:
-          if (pc + 1 + GETARG_sBx(i) == target) return true;
+          mark(pc + 1 + GETARG_sBx(i));
           break;
         case OP_LOADBOOL:
-          if (GETARG_C(i) && pc + 2 == target) return true;
+          if (GETARG_C(i)) mark(pc + 2);
           break;
         case OP_EQ:
         case OP_LT:
@@ -491,7 +500,7 @@ class Compiler {
         case OP_TEST:
         case OP_TESTSET:
         case OP_TFORLOOP:
-          if (pc + 2 == target) return true;
+          mark(pc + 2);
           break;
         case OP_SETLIST:
           if (GETARG_C(i) == 0) pc++;  // the next word is a count, not an instruction
@@ -503,7 +512,6 @@ class Compiler {
           break;
       }
     }
-    return false;
   }
 
   // Jump to the target of the JMP following a test instruction at pc.
@@ -637,6 +645,13 @@ class Compiler {
   jitscope::FrameRow state_;
   jitscope::FrameRow body_state_;
   int sp_depth_ = 0;
+  std::vector<bool> jump_targets_;
+  // Register caching within a basic block: the stack slot whose 8-byte
+  // payload xmm0 holds (or -1), so that an arithmetic result feeding the next
+  // operation is used from the register instead of a store-to-load round
+  // trip through the slot. Only the payload: tags are still checked in memory.
+  // Reset at every jump target and by every instruction not known to keep it.
+  int xmm0_slot_ = -1;
   std::vector<std::pair<int, std::function<void()>>> cold_;
 };
 
@@ -645,27 +660,41 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   Instruction i = p_->code[static_cast<size_t>(pc)];
   OpCode op = GET_OPCODE(i);
   int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
+  // The instructions below that neither touch xmm0 nor write the cached slot
+  // keep the cache; all others end it (arithmetic sets it anew).
+  const int cached = xmm0_slot_;
+  xmm0_slot_ = -1;
+  auto keep_cache_unless_written = [&](int lo, int hi) {
+    if (cached < lo || cached > hi) xmm0_slot_ = cached;
+  };
   switch (op) {
     case OP_MOVE:
       CopyValue(SlotX(A), SlotX(B));
+      keep_cache_unless_written(A, A);
       break;
     case OP_LOADK:
       CopyValue(SlotX(A), xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
+      keep_cache_unless_written(A, A);
       break;
     case OP_LOADBOOL:
       a.mov(Slot(A), B ? 1 : 0);
       a.mov(Tag(A), kTBoolean);
       if (C) a.jmp(PcLabel(pc + 2));
+      keep_cache_unless_written(A, A);
       break;
     case OP_LOADNIL:
       for (int r = A; r <= B; r++) a.mov(Tag(r), kTNil);
+      keep_cache_unless_written(A, B);
       break;
     case OP_GETUPVAL:
       a.mov(rax, qword_ptr(kCl, static_cast<int32_t>(offsetof(Closure, upvals) + B * sizeof(UpVal*))));
       a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
       CopyValue(SlotX(A), xmmword_ptr(rax));
+      keep_cache_unless_written(A, A);
       break;
     case OP_SETUPVAL:
+      // An open upvalue points into this frame's stack: storing through it
+      // may overwrite any slot, the cached one too.
       a.mov(rax, qword_ptr(kCl, static_cast<int32_t>(offsetof(Closure, upvals) + B * sizeof(UpVal*))));
       a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
       CopyValue(xmmword_ptr(rax), SlotX(A));
@@ -854,15 +883,26 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.cmp(RKTag(C), kTNumber);
         a.jne(slow);
       }
-      a.movsd(xmm0, RK(B));
+      // Operands from the cache when they are the slot xmm0 holds: B in
+      // xmm0, C (copied first) in xmm1.
+      bool b_cached = !ISK(B) && B == cached;
+      bool c_cached = !ISK(C) && C == cached;
+      if (c_cached) a.movsd(xmm1, xmm0);
+      if (!b_cached) a.movsd(xmm0, RK(B));
+      auto with_c = [&](auto&& emit) {
+        if (c_cached)
+          emit(xmm1);
+        else
+          emit(RK(C));
+      };
       switch (op) {
-        case OP_ADD: a.addsd(xmm0, RK(C)); break;
-        case OP_SUB: a.subsd(xmm0, RK(C)); break;
-        case OP_MUL: a.mulsd(xmm0, RK(C)); break;
-        case OP_DIV: a.divsd(xmm0, RK(C)); break;
+        case OP_ADD: with_c([&](const auto& c) { a.addsd(xmm0, c); }); break;
+        case OP_SUB: with_c([&](const auto& c) { a.subsd(xmm0, c); }); break;
+        case OP_MUL: with_c([&](const auto& c) { a.mulsd(xmm0, c); }); break;
+        case OP_DIV: with_c([&](const auto& c) { a.divsd(xmm0, c); }); break;
         case OP_MOD:
           // a - floor(a/b)*b, as the interpreter (luai_nummod).
-          a.movsd(xmm1, RK(C));
+          if (!c_cached) a.movsd(xmm1, RK(C));
           a.movsd(xmm2, xmm0);
           a.divsd(xmm2, xmm1);
           a.roundsd(xmm2, xmm2, 9);  // floor, no precision exception
@@ -870,13 +910,14 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           a.subsd(xmm0, xmm2);
           break;
         default:  // POW
-          a.movsd(xmm1, RK(C));
+          if (!c_cached) a.movsd(xmm1, RK(C));
           CallHelper(static_cast<double (*)(double, double)>(std::pow));
           break;
       }
       a.movsd(Slot(A), xmm0);
       a.mov(Tag(A), kTNumber);
       a.bind(done);
+      xmm0_slot_ = A;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -886,6 +927,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         LeaRK(rcx, C);
         a.mov(r8d, static_cast<int>(op) - OP_ADD);
         CallHelper(jit_h_arith);
+        // Whatever the metamethod returned: xmm0 holds R(A)'s payload at done.
+        a.movsd(xmm0, Slot(A));
         a.jmp(done);
       });
       break;
@@ -1017,8 +1060,14 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         if (ISK(C) && !kc_num) a.jmp(slow);
         else if (!kc_num) { a.cmp(RKTag(C), kTNumber); a.jne(slow); }
         // B < C  <=>  C > B (unordered gives CF=1: false); B <= C <=> C >= B.
-        a.movsd(xmm0, RK(C));
-        a.ucomisd(xmm0, RK(B));
+        if (!ISK(B) && B == cached) {
+          // B's payload is in xmm0 (register cache): C into xmm1.
+          if (!ISK(C) && C == cached) a.movsd(xmm1, xmm0); else a.movsd(xmm1, RK(C));
+          a.ucomisd(xmm1, xmm0);
+        } else {
+          if (ISK(C) || C != cached) a.movsd(xmm0, RK(C));
+          a.ucomisd(xmm0, RK(B));
+        }
         if (op == OP_LT) {
           if (want) a.ja(yes); else a.jbe(yes);
         } else {

@@ -1,0 +1,97 @@
+-- Arithmetic results reused from a register by the next instruction in the
+-- same basic block (the JIT's xmm0 cache), and everything that must end it.
+local function chain(a, b, c)
+  local x = a * b + c      -- MUL then ADD reads the MUL result
+  local y = x % 7 - x / 3  -- both operands from the cache
+  local z = y * y          -- B == C, both cached
+  return x, y, z
+end
+for i = 1, 3 do print(chain(i, 2.5, -1)) end
+
+-- comparisons with a cached operand on either side, including NaN
+local function cmp(a, b)
+  local s = a + b
+  local r1 = s < b
+  local t = a - b
+  local r2 = b <= t
+  local n = a / 0 - a / 0  -- NaN (inf - inf)
+  local r3 = n < 1
+  local m = 0 / 0
+  local r4 = 1 <= m
+  local u = a * 2
+  local r5 = u < u
+  local v = a * 3
+  local r6 = v <= v
+  return r1, r2, r3, r4, r5, r6
+end
+for i = 1, 3 do print(cmp(i, 1)) end
+
+-- an arithmetic metamethod result: xmm0 holds its payload, the tag is a table
+local mt = {__add = function(p, q) return setmetatable({v = (type(p) == "table" and p.v or p) + 10}, getmetatable(type(p) == "table" and p or q)) end,
+            __mul = function(p, q) return "mul" end}
+local function meta(o)
+  local r = o + 1
+  local w = r + 2
+  local s = r * 3
+  return w.v, s
+end
+for i = 1, 3 do print(meta(setmetatable({v = i}, mt))) end
+
+-- a store through an open upvalue to the cached slot
+local function upv(a)
+  local x = a + 1
+  local function set(v) x = v end
+  local y = x * 2
+  set(100)
+  local z = x + 1          -- must read 101, not the cached a + 1
+  return y, z
+end
+for i = 1, 3 do print(upv(i)) end
+
+-- the cached slot overwritten by MOVE, LOADK, LOADNIL, LOADBOOL, GETUPVAL
+local up = 1000
+local function overwrite(a)
+  local x = a + 1
+  local k = 7
+  x = k                    -- MOVE onto the cached slot
+  local r1 = x + 1
+  local y = a * 2
+  y = 3.5                  -- LOADK
+  local r2 = y * 2
+  local w = a - 1
+  w = up                   -- GETUPVAL
+  local r3 = w + 1
+  return r1, r2, r3
+end
+for i = 1, 3 do print(overwrite(i)) end
+
+local function nils(a)
+  local x, y = a + 1, nil
+  local q = x * 2
+  x, y = nil, nil          -- LOADNIL over the cached slot
+  local ok = pcall(function() return x + 1 end)
+  return q, ok
+end
+for i = 1, 3 do print(nils(i)) end
+
+-- a loop: control merges at the header, the cache must not flow around it
+local function loop(n)
+  local acc, last = 0, 0
+  for i = 1, n do
+    local t = i * i
+    if t % 2 == 0 then last = t else last = -t end
+    acc = acc + last
+  end
+  local w = 0
+  while w < 10 do w = w + 3 end
+  return acc, last, w
+end
+print(loop(10), loop(11))
+
+-- string coercion takes the slow path: the result is a number again
+local function coerce(s)
+  local x = s + 1
+  local y = x * 2
+  return y
+end
+for i = 1, 3 do print(coerce(tostring(i))) end
