@@ -346,7 +346,8 @@ class Compiler {
   }
 
   // Array-part address of integer key at RK(x) in table `tab` into rdx, or jump to miss.
-  void ArraySlot(const Gp& tab, int x, const Label& miss) {
+  // key_in_xmm0: R(x)'s payload is in xmm0 (the register cache).
+  void ArraySlot(const Gp& tab, int x, const Label& miss, bool key_in_xmm0 = false) {
     Assembler& a = *a_;
     if (ISK(x)) {
       const Value& kv = KVal(x);
@@ -364,7 +365,10 @@ class Compiler {
     }
     a.cmp(Tag(x), kTNumber);
     a.jne(miss);
-    a.movsd(xmm1, Slot(x));
+    if (key_in_xmm0)
+      a.movapd(xmm1, xmm0);
+    else
+      a.movsd(xmm1, Slot(x));
     a.cvttsd2si(rcx, xmm1);
     a.xorps(xmm2, xmm2);  // cvtsi2sd merges into the old register: break that dependency
     a.cvtsi2sd(xmm2, rcx);
@@ -383,9 +387,9 @@ class Compiler {
   // Array-part slot for storing under integer key RK(x) in the table at `tab`
   // (address in rdx): goes to `store` when the slot holds a value or the table
   // has no metatable (no __newindex can apply); otherwise to `slow`.
-  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow) {
+  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow, bool key_in_xmm0 = false) {
     Assembler& a = *a_;
-    ArraySlot(tab, x, slow);
+    ArraySlot(tab, x, slow, key_in_xmm0);
     a.cmp(byte_ptr(rdx, kTagOff), kTNil);
     a.jne(store);
     a.cmp(qword_ptr(tab, offsetof(Table, metatable)), 0);
@@ -745,7 +749,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         Label not_num = a.newLabel(), found = a.newLabel();
         a.cmp(Tag(C), kTNumber);
         a.jne(not_num);
-        ArraySlot(r8, C, slow);
+        ArraySlot(r8, C, slow, C == cached);
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
         a.je(slow);
         a.jmp(found);
@@ -760,13 +764,16 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.je(slow);
       }
       CopyValue(SlotX(A), xmmword_ptr(rdx));
+      a.movq(xmm0, r11);  // the payload CopyValue moved: R(A) is cached from here
       a.jmp(done);
       if (chain) {
         a.bind(nil_result);
         a.mov(Tag(A), kTNil);
+        a.movsd(xmm0, Slot(A));
         a.jmp(done);
       }
       a.bind(done);
+      xmm0_slot_ = A;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -775,6 +782,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         LeaRK(rdx, C);
         LeaSlot(rcx, A);
         CallHelper(jit_h_gettable);
+        a.movsd(xmm0, Slot(A));
         a.jmp(done);
       });
       break;
@@ -795,13 +803,16 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         ProbeStringReg(r8, B, slow);  // existing non-nil field
         a.jmp(store);
         a.bind(num);
-        ArrayStoreSlot(r8, B, store, slow);
+        ArrayStoreSlot(r8, B, store, slow, B == cached);
       } else {
         ArrayStoreSlot(r8, B, store, slow);
       }
       a.bind(store);
       CopyValue(xmmword_ptr(rdx), RKX(C));
       a.bind(done);
+      // The fast path leaves xmm0 alone; the helper may run a __newindex that
+      // stores through an open upvalue into this frame, so reload after it.
+      xmm0_slot_ = cached;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -810,6 +821,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         LeaRK(rdx, B);
         LeaRK(rcx, C);
         CallHelper(jit_h_settable);
+        if (cached >= 0) a.movsd(xmm0, Slot(cached));
         a.jmp(done);
       });
       break;

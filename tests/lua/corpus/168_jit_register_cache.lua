@@ -95,3 +95,46 @@ local function coerce(s)
   return y
 end
 for i = 1, 3 do print(coerce(tostring(i))) end
+
+-- table reads cache their result; computed keys come from the cache
+local function sums(t, n)
+  local s = 0
+  for i = 1, n do
+    s = s + t[i] * t[n - i + 1]   -- key n - i + 1 from the cache, results cached
+  end
+  local missing = t[n + 1]        -- nil result
+  local viaidx = setmetatable({}, {__index = function(_, k) return k * 2 end})
+  local x = viaidx[21] + 0.5      -- __index result then arithmetic
+  local g = setmetatable({}, {__index = {f = 4}})
+  local y = g.f * 3               -- through the __index chain
+  local z = g.nothere             -- chain ends in nil
+  return s, missing, x, y, z
+end
+local arr = {}
+for i = 1, 8 do arr[i] = i + 0.25 end
+for i = 1, 3 do print(sums(arr, 8)) end
+
+-- a __newindex that stores through an open upvalue into the cached slot
+local function newindex(a)
+  local x = a * 2
+  local t = setmetatable({}, {__newindex = function(_, k, v) x = v end})
+  local y = x + 1
+  t.k = 50                        -- SETTABLE slow path runs the metamethod
+  local z = x + 1                 -- must be 51
+  t[1] = 60
+  local w = x + y                 -- 60 + y
+  return y, z, w
+end
+for i = 1, 3 do print(newindex(i)) end
+
+-- array stores with a computed key
+local function fill(n)
+  local t = {}
+  for i = 1, n do t[i] = 0 end
+  for i = 1, n - 1 do
+    local j = i + 1
+    t[j] = t[i] + j
+  end
+  return t[n], #t
+end
+for i = 1, 3 do print(fill(5 + i)) end
