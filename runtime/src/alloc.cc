@@ -1,6 +1,9 @@
 // Small-object pool for GC objects; see alloc.h for why and the rules.
 #include "alloc.h"
 
+#include <sys/mman.h>
+
+#include <cstdint>
 #include <cstdio>
 
 namespace jitvm {
@@ -8,6 +11,22 @@ namespace jitvm {
 namespace {
 // Each slab starts with a link to the previous slab; 16 bytes keep blocks 16-aligned.
 constexpr size_t kSlabHeader = 16;
+
+// A read-write (never executable) anonymous mapping of kSlabBytes aligned to
+// kSlabBytes, advised for transparent huge pages.
+void* map_slab() {
+  constexpr size_t n = SmallAlloc::kSlabBytes;
+  void* m = mmap(nullptr, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  uintptr_t base = reinterpret_cast<uintptr_t>(m);
+  uintptr_t aligned = (base + n - 1) & ~(uintptr_t{n} - 1);
+  if (aligned > base) munmap(m, aligned - base);
+  uintptr_t end = aligned + n;
+  if (base + 2 * n > end) munmap(reinterpret_cast<void*>(end), base + 2 * n - end);
+  void* slab = reinterpret_cast<void*>(aligned);
+  madvise(slab, n, MADV_HUGEPAGE);  // advice only: without THP it is 4 KiB pages
+  return slab;
+}
 }  // namespace
 
 void* SmallAlloc::carve(int c) {
@@ -17,8 +36,7 @@ void* SmallAlloc::carve(int c) {
     // of 16, so the rest is too) and start a new slab.
     size_t rest = static_cast<size_t>(bump_end_ - bump_);
     if (rest >= kGranule) free(bump_, rest);
-    char* slab = static_cast<char*>(std::malloc(kSlabBytes));
-    if (!slab) throw std::bad_alloc();
+    char* slab = static_cast<char*>(map_slab());
     *reinterpret_cast<void**>(slab) = slabs_;
     slabs_ = slab;
     slab_total_ += kSlabBytes;
@@ -62,7 +80,7 @@ void SmallAlloc::release_all() {
   void* s = slabs_;
   while (s) {
     void* next = *static_cast<void**>(s);
-    std::free(s);
+    munmap(s, kSlabBytes);
     s = next;
   }
   slabs_ = nullptr;

@@ -45,7 +45,11 @@ class SmallAlloc {
   static constexpr size_t kGranule = 16;   // size classes: 16, 32, ..., kMaxSmall
   static constexpr size_t kMaxSmall = 512;
   static constexpr int kClasses = static_cast<int>(kMaxSmall / kGranule);
-  static constexpr size_t kSlabBytes = size_t{256} << 10;
+  // 2 MiB, aligned: one transparent huge page each (madvise), so filling a
+  // slab takes one page fault instead of 512 (page faults cost ~8% of havlak
+  // and k_nucleotide with 256 KiB malloc'ed slabs on this VM) and sweeping
+  // the heap misses the TLB far less.
+  static constexpr size_t kSlabBytes = size_t{2} << 20;
 
   SmallAlloc() = default;
   SmallAlloc(const SmallAlloc&) = delete;
