@@ -154,7 +154,22 @@ void gc_step(State* L);           // collect if over threshold (a safe point)
 inline void gc_check(State* L) {
   if (L->g->total_bytes >= L->g->gc_threshold) gc_step(L);
 }
-void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes);  // register a new object
+// Registers a new object. Inline for the common case (a non-userdata object,
+// room in the all-objects array, no budget, under the heap limit).
+void gc_link_slow(State* L, GCObject* o, uint8_t tag, size_t bytes);
+inline void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes) {
+  Global* g = L->g;
+  if (__builtin_expect(L->hook_budget > 0 || tag == kTUserdata || g->all_count == g->all_cap ||
+                           g->total_bytes + bytes > g->max_bytes,
+                       0)) {
+    gc_link_slow(L, o, tag, bytes);
+    return;
+  }
+  o->tag = tag;
+  o->marked = 0;
+  g->all[g->all_count++] = o;
+  g->total_bytes += bytes;
+}
 
 // ---- State --------------------------------------------------------------------------
 State* state_new();

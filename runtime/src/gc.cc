@@ -274,7 +274,7 @@ void run_finalizers(State* L, const std::vector<Userdata*>& list, bool protect) 
 
 }  // namespace
 
-void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes) {
+void gc_link_slow(State* L, GCObject* o, uint8_t tag, size_t bytes) {
   Global* g = L->g;
   if (__builtin_expect(L->hook_budget > 0, 0)) {
     // The fuzzer's budget also pays for allocation (1 unit per 256 bytes), so a
@@ -295,7 +295,6 @@ void gc_link(State* L, GCObject* o, uint8_t tag, size_t bytes) {
       g->all = static_cast<GCObject**>(na);
       g->all_cap = cap;
     }
-    o->gc_next = nullptr;
     g->all[g->all_count++] = o;
   }
   g->total_bytes += bytes;

@@ -59,18 +59,16 @@ struct Value {
   };
   uint8_t tt;
 
-  // Copies move the 8-byte payload and the tag byte separately, never the
-  // whole 16 bytes in one SSE load: a value whose payload and tag were just
-  // written by two stores (natives' results, the JIT's stores) cannot be
-  // store-forwarded to a 16-byte load, and each such copy would stall for
-  // the store buffer to drain (measured: 43% of poscall's samples in json).
-  // The 7 padding bytes are never read.
-  Value() = default;
-  Value(const Value& o) noexcept : bits(o.bits), tt(o.tt) {}
-  Value& operator=(const Value& o) noexcept {
-    bits = o.bits;
-    tt = o.tt;
-    return *this;
+  // Copies a value as its 8-byte payload and its tag byte, never as one
+  // 16-byte SSE load: a value whose payload and tag were just written by two
+  // stores (natives' results, the JIT's stores) cannot be store-forwarded to
+  // a 16-byte load, and the copy stalls until the stores drain (measured:
+  // 43% of poscall's samples in json). Used where results and arguments
+  // move; Value stays trivially copyable so it is passed and returned in
+  // registers.
+  static void copy(Value* dst, const Value* src) {
+    dst->bits = src->bits;
+    dst->tt = src->tt;
   }
 
   static Value nil() { Value v; v.n = 0; v.tt = kTNil; return v; }

@@ -451,7 +451,7 @@ bool poscall(State* L, Value* first_result) {
   int wanted = ci->nresults;
   L->base = L->ci->base;
   int i;
-  for (i = wanted; i != 0 && first_result < L->top; i--) *res++ = *first_result++;
+  for (i = wanted; i != 0 && first_result < L->top; i--) Value::copy(res++, first_result++);
   while (i-- > 0) *res++ = Value::nil();
   L->top = res;
   return wanted != kMultRet;
