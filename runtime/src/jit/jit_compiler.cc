@@ -1034,7 +1034,43 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       bool want = A != 0;
       bool kb_num = ISK(B) && KVal(B).is_number();
       bool kc_num = ISK(C) && KVal(C).is_number();
-      if (op == OP_EQ) {
+      const bool one_k = ISK(B) != ISK(C);
+      const Value* kv = one_k ? &KVal(ISK(B) ? B : C) : nullptr;
+      if (op == OP_EQ && kv && (kv->is_number() || kv->is_string() || kv->is_nil() || kv->is_boolean())) {
+        // A register against a constant number, string, nil or boolean: one
+        // tag test, then the payloads (strings are interned: identity). No
+        // metamethod applies (__eq needs two tables or two userdata).
+        int kx = ISK(B) ? B : C, rx = ISK(B) ? C : B;
+        Label& eq = want ? yes : next;
+        Label& ne = want ? next : yes;
+        if (kv->is_nil()) {
+          a.cmp(Tag(rx), kTNil);
+          a.je(eq);
+          a.jmp(ne);
+        } else if (kv->is_number()) {
+          a.cmp(Tag(rx), kTNumber);
+          a.jne(ne);
+          if (rx != cached) a.movsd(xmm0, Slot(rx));
+          a.ucomisd(xmm0, RK(kx));
+          a.jp(ne);  // NaN: not equal
+          a.je(eq);
+          a.jmp(ne);
+        } else if (kv->is_string()) {
+          a.cmp(Tag(rx), kTString);
+          a.jne(ne);
+          a.mov(rax, Slot(rx));
+          a.cmp(rax, RK(kx));
+          a.je(eq);
+          a.jmp(ne);
+        } else {
+          a.cmp(Tag(rx), kTBoolean);
+          a.jne(ne);
+          a.mov(eax, RKd(rx));
+          a.cmp(eax, RKd(kx));
+          a.je(eq);
+          a.jmp(ne);
+        }
+      } else if (op == OP_EQ) {
         // Different tags: never equal (no metamethod applies).
         a.movzx(eax, RKTag(B));
         a.movzx(ecx, RKTag(C));

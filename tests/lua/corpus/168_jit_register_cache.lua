@@ -138,3 +138,31 @@ local function fill(n)
   return t[n], #t
 end
 for i = 1, 3 do print(fill(5 + i)) end
+
+-- equality against constants (one tag test, then the payloads)
+local function eqk(v)
+  local r = {}
+  r[#r + 1] = v == 0
+  r[#r + 1] = v ~= 0
+  r[#r + 1] = 1.5 == v
+  r[#r + 1] = v == "1"
+  r[#r + 1] = "x" ~= v
+  r[#r + 1] = v == nil
+  r[#r + 1] = nil ~= v
+  r[#r + 1] = v == true
+  r[#r + 1] = v ~= false
+  local w = v
+  if type(v) == "number" then w = v * 1 end
+  r[#r + 1] = w == 3            -- operand from the register cache
+  local out = {}
+  for i = 1, #r do out[i] = tostring(r[i]) end
+  return table.concat(out, " ")
+end
+for _, v in ipairs({0, 1.5, 3, -0.0, "1", "x", true, false, 0 / 0, {}, print}) do print(eqk(v)) end
+print(eqk(nil))
+local function eqloop(n)
+  local c = 0
+  for i = 1, n do if i % 3 == 0 then c = c + 1 end end
+  return c
+end
+print(eqloop(100))
