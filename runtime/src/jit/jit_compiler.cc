@@ -74,7 +74,7 @@ class Compiler {
     a.bind(start);
     for (int pc = 0; pc < n; pc++) {
       a.bind(out_->pc_labels[static_cast<size_t>(pc)]);
-      if (IsJumpTarget(pc)) xmm0_slot_ = -1;  // control merges here
+      if (IsJumpTarget(pc)) xmm0_slot_ = xmm3_slot_ = -1;  // control merges here
       AddLine(pc);
       int skip = 0;
       if (!EmitInstruction(pc, &skip, error)) return false;
@@ -346,8 +346,8 @@ class Compiler {
   }
 
   // Array-part address of integer key at RK(x) in table `tab` into rdx, or jump to miss.
-  // key_in_xmm0: R(x)'s payload is in xmm0 (the register cache).
-  void ArraySlot(const Gp& tab, int x, const Label& miss, bool key_in_xmm0 = false) {
+  // key_reg: the register holding R(x)'s payload (the register cache), if any.
+  void ArraySlot(const Gp& tab, int x, const Label& miss, const Xmm* key_reg = nullptr) {
     Assembler& a = *a_;
     if (ISK(x)) {
       const Value& kv = KVal(x);
@@ -365,8 +365,8 @@ class Compiler {
     }
     a.cmp(Tag(x), kTNumber);
     a.jne(miss);
-    if (key_in_xmm0)
-      a.movapd(xmm1, xmm0);
+    if (key_reg)
+      a.movapd(xmm1, *key_reg);
     else
       a.movsd(xmm1, Slot(x));
     a.cvttsd2si(rcx, xmm1);
@@ -387,9 +387,9 @@ class Compiler {
   // Array-part slot for storing under integer key RK(x) in the table at `tab`
   // (address in rdx): goes to `store` when the slot holds a value or the table
   // has no metatable (no __newindex can apply); otherwise to `slow`.
-  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow, bool key_in_xmm0 = false) {
+  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow, const Xmm* key_reg = nullptr) {
     Assembler& a = *a_;
-    ArraySlot(tab, x, slow, key_in_xmm0);
+    ArraySlot(tab, x, slow, key_reg);
     a.cmp(byte_ptr(rdx, kTagOff), kTNil);
     a.jne(store);
     a.cmp(qword_ptr(tab, offsetof(Table, metatable)), 0);
@@ -650,12 +650,15 @@ class Compiler {
   jitscope::FrameRow body_state_;
   int sp_depth_ = 0;
   std::vector<bool> jump_targets_;
-  // Register caching within a basic block: the stack slot whose 8-byte
-  // payload xmm0 holds (or -1), so that an arithmetic result feeding the next
-  // operation is used from the register instead of a store-to-load round
-  // trip through the slot. Only the payload: tags are still checked in memory.
-  // Reset at every jump target and by every instruction not known to keep it.
+  // Register caching within a basic block: the stack slots whose 8-byte
+  // payloads xmm0 (arithmetic results) and xmm3 (values just loaded: moves,
+  // constants, upvalues, table reads) hold, or -1, so that a value feeding
+  // the next operation is used from a register instead of a store-to-load
+  // round trip through its slot. Only payloads: tags are still checked in
+  // memory. Reset at every jump target and by every instruction not known to
+  // keep them.
   int xmm0_slot_ = -1;
+  int xmm3_slot_ = -1;
   std::vector<std::pair<int, std::function<void()>>> cold_;
 };
 
@@ -666,19 +669,37 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
   // The instructions below that neither touch xmm0 nor write the cached slot
   // keep the cache; all others end it (arithmetic sets it anew).
-  const int cached = xmm0_slot_;
-  xmm0_slot_ = -1;
+  const int cached = xmm0_slot_, loaded = xmm3_slot_;
+  xmm0_slot_ = xmm3_slot_ = -1;
   auto keep_cache_unless_written = [&](int lo, int hi) {
     if (cached < lo || cached > hi) xmm0_slot_ = cached;
+    if (loaded < lo || loaded > hi) xmm3_slot_ = loaded;
+  };
+  // The register holding R(x)'s payload, if any (never for constants).
+  auto reg_of = [&](int x) -> const Xmm* {
+    if (ISK(x)) return nullptr;
+    if (x == cached) return &xmm0;
+    if (x == loaded) return &xmm3;
+    return nullptr;
+  };
+  // After a helper call (which clobbers every xmm register): reload the
+  // cached payloads that stay valid, except slot `written`.
+  auto reload_caches = [&](int written, bool keep0) {
+    if (keep0 && cached >= 0 && cached != written) a.movsd(xmm0, Slot(cached));
+    if (loaded >= 0 && loaded != written) a.movsd(xmm3, Slot(loaded));
   };
   switch (op) {
     case OP_MOVE:
       CopyValue(SlotX(A), SlotX(B));
       keep_cache_unless_written(A, A);
+      a.movq(xmm3, r11);  // the payload CopyValue moved
+      xmm3_slot_ = A;
       break;
     case OP_LOADK:
       CopyValue(SlotX(A), xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
       keep_cache_unless_written(A, A);
+      a.movq(xmm3, r11);
+      xmm3_slot_ = A;
       break;
     case OP_LOADBOOL:
       a.mov(Slot(A), B ? 1 : 0);
@@ -695,6 +716,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.mov(rax, qword_ptr(rax, offsetof(UpVal, v)));
       CopyValue(SlotX(A), xmmword_ptr(rax));
       keep_cache_unless_written(A, A);
+      a.movq(xmm3, r11);
+      xmm3_slot_ = A;
       break;
     case OP_SETUPVAL:
       // An open upvalue points into this frame's stack: storing through it
@@ -749,7 +772,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         Label not_num = a.newLabel(), found = a.newLabel();
         a.cmp(Tag(C), kTNumber);
         a.jne(not_num);
-        ArraySlot(r8, C, slow, C == cached);
+        ArraySlot(r8, C, slow, reg_of(C));
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
         a.je(slow);
         a.jmp(found);
@@ -764,16 +787,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.je(slow);
       }
       CopyValue(SlotX(A), xmmword_ptr(rdx));
-      a.movq(xmm0, r11);  // the payload CopyValue moved: R(A) is cached from here
+      a.movq(xmm3, r11);  // the payload CopyValue moved: R(A) is in xmm3 from here
       a.jmp(done);
       if (chain) {
         a.bind(nil_result);
         a.mov(Tag(A), kTNil);
-        a.movsd(xmm0, Slot(A));
+        a.movsd(xmm3, Slot(A));
         a.jmp(done);
       }
       a.bind(done);
-      xmm0_slot_ = A;
+      if (cached != A) xmm0_slot_ = cached;  // the fast paths leave xmm0 alone
+      xmm3_slot_ = A;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -782,7 +806,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         LeaRK(rdx, C);
         LeaSlot(rcx, A);
         CallHelper(jit_h_gettable);
-        a.movsd(xmm0, Slot(A));
+        reload_caches(A, true);
+        a.movsd(xmm3, Slot(A));
         a.jmp(done);
       });
       break;
@@ -803,7 +828,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         ProbeStringReg(r8, B, slow);  // existing non-nil field
         a.jmp(store);
         a.bind(num);
-        ArrayStoreSlot(r8, B, store, slow, B == cached);
+        ArrayStoreSlot(r8, B, store, slow, reg_of(B));
       } else {
         ArrayStoreSlot(r8, B, store, slow);
       }
@@ -813,6 +838,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       // The fast path leaves xmm0 alone; the helper may run a __newindex that
       // stores through an open upvalue into this frame, so reload after it.
       xmm0_slot_ = cached;
+      xmm3_slot_ = loaded;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -821,7 +847,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         LeaRK(rdx, B);
         LeaRK(rcx, C);
         CallHelper(jit_h_settable);
-        if (cached >= 0) a.movsd(xmm0, Slot(cached));
+        reload_caches(-1, true);
         a.jmp(done);
       });
       break;
@@ -897,13 +923,19 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       // Operands from the cache when they are the slot xmm0 holds: B in
       // xmm0, C (copied first) in xmm1.
-      bool b_cached = !ISK(B) && B == cached;
-      bool c_cached = !ISK(C) && C == cached;
-      if (c_cached) a.movsd(xmm1, xmm0);
-      if (!b_cached) a.movsd(xmm0, RK(B));
+      // C first: if it is in xmm0, it moves to xmm1 before B goes there.
+      const Xmm* rb = reg_of(B);
+      const Xmm* rc = reg_of(C);
+      bool c_cached = rc != nullptr;
+      if (rc == &xmm0) {
+        a.movapd(xmm1, xmm0);
+        rc = &xmm1;
+      }
+      if (rb == &xmm3) a.movapd(xmm0, xmm3);
+      else if (!rb) a.movsd(xmm0, RK(B));
       auto with_c = [&](auto&& emit) {
-        if (c_cached)
-          emit(xmm1);
+        if (rc)
+          emit(*rc);
         else
           emit(RK(C));
       };
@@ -915,6 +947,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         case OP_MOD:
           // a - floor(a/b)*b, as the interpreter (luai_nummod).
           if (!c_cached) a.movsd(xmm1, RK(C));
+          else if (rc != &xmm1) a.movapd(xmm1, *rc);
           a.movsd(xmm2, xmm0);
           a.divsd(xmm2, xmm1);
           a.roundsd(xmm2, xmm2, 9);  // floor, no precision exception
@@ -923,6 +956,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           break;
         default:  // POW
           if (!c_cached) a.movsd(xmm1, RK(C));
+          else if (rc != &xmm1) a.movapd(xmm1, *rc);
           CallHelper(static_cast<double (*)(double, double)>(std::pow));
           break;
       }
@@ -930,6 +964,9 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.mov(Tag(A), kTNumber);
       a.bind(done);
       xmm0_slot_ = A;
+      // std::pow clobbers xmm3; otherwise it stays valid unless A was it.
+      const bool keep3 = op != OP_POW && loaded >= 0 && loaded != A;
+      if (keep3) xmm3_slot_ = loaded;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -941,6 +978,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         CallHelper(jit_h_arith);
         // Whatever the metamethod returned: xmm0 holds R(A)'s payload at done.
         a.movsd(xmm0, Slot(A));
+        if (keep3) a.movsd(xmm3, Slot(loaded));
         a.jmp(done);
       });
       break;
@@ -1050,8 +1088,12 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         } else if (kv->is_number()) {
           a.cmp(Tag(rx), kTNumber);
           a.jne(ne);
-          if (rx != cached) a.movsd(xmm0, Slot(rx));
-          a.ucomisd(xmm0, RK(kx));
+          const Xmm* r = reg_of(rx);
+          if (!r) {
+            a.movsd(xmm1, Slot(rx));
+            r = &xmm1;
+          }
+          a.ucomisd(*r, RK(kx));
           a.jp(ne);  // NaN: not equal
           a.je(eq);
           a.jmp(ne);
@@ -1108,14 +1150,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         if (ISK(C) && !kc_num) a.jmp(slow);
         else if (!kc_num) { a.cmp(RKTag(C), kTNumber); a.jne(slow); }
         // B < C  <=>  C > B (unordered gives CF=1: false); B <= C <=> C >= B.
-        if (!ISK(B) && B == cached) {
-          // B's payload is in xmm0 (register cache): C into xmm1.
-          if (!ISK(C) && C == cached) a.movsd(xmm1, xmm0); else a.movsd(xmm1, RK(C));
-          a.ucomisd(xmm1, xmm0);
-        } else {
-          if (ISK(C) || C != cached) a.movsd(xmm0, RK(C));
-          a.ucomisd(xmm0, RK(B));
+        // Operands from the register cache where they are there.
+        const Xmm* rb = reg_of(B);
+        const Xmm* rc = reg_of(C);
+        if (!rc) {
+          a.movsd(xmm1, RK(C));
+          rc = &xmm1;
         }
+        if (rb)
+          a.ucomisd(*rc, *rb);
+        else
+          a.ucomisd(*rc, RK(B));
         if (op == OP_LT) {
           if (want) a.ja(yes); else a.jbe(yes);
         } else {

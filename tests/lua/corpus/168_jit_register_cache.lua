@@ -166,3 +166,47 @@ local function eqloop(n)
   return c
 end
 print(eqloop(100))
+
+-- values just loaded (moves, constants, upvalues, table reads) feed the next
+-- operation from a second register
+local base_up = 2.5
+local function loads(t, i)
+  local a = t[i]
+  local b = a * 2           -- B loaded
+  local c = base_up
+  local d = b - c           -- C loaded, B computed
+  local e = 10
+  local f = e / d           -- B loaded constant
+  local g = t.w
+  local h = g ^ 2           -- POW of a loaded value
+  local m = t[i + 1]
+  local n = f % m           -- MOD with C loaded
+  local p = a
+  local q = p + p           -- MOVE then both operands
+  local lt = t[1] < t[2]    -- both compared values loaded
+  local le = d <= t[2]
+  local eq = t[2] == 2
+  return b, d, f, h, n, q, lt, le, eq
+end
+for i = 1, 3 do print(loads({1, 2, 3, 4, w = 3}, i)) end
+
+-- a metamethod that writes an upvalue of this frame between the load and its use
+local function meta_writes()
+  local k = 5
+  local obj = setmetatable({}, {__add = function(_, n) k = 1000; return n end,
+                               __index = function() k = 2000; return 1 end})
+  local r = {}
+  local a = k               -- xmm3 holds k's payload
+  local x = obj + 1         -- arithmetic slow path runs __add, k = 1000
+  r[#r + 1] = k * 1         -- must see 1000
+  k = 7
+  local b = k
+  local y = obj.missing     -- GETTABLE slow path runs __index, k = 2000
+  r[#r + 1] = k + 0         -- must see 2000
+  k = 9
+  local c = k + 1           -- xmm0 = c
+  local z = obj.other       -- __index again: k = 2000, c unchanged
+  r[#r + 1] = c + k
+  return a, x, b, y, z, table.concat(r, " ")
+end
+for i = 1, 3 do print(meta_writes()) end
