@@ -8,10 +8,11 @@
 // libgcc keeps registered objects in linked lists, so __deregister_frame and
 // every frame lookup during any C++ exception (the VM throws one per Lua
 // error) are linear in the number of objects. Grouping keeps that number at
-// code size / 64 KiB. Each function's CFA program is encoded once; a group's
-// table is rebuilt from those (at its new address: the encoding is
-// pc-relative) when code is loaded into the range, and after code GC for
-// ranges that lost code. The new table is registered before the old one is
+// code size / 64 KiB (plus at most 16 one-function tables, see Group). Each
+// function's CFA program is encoded once; a group's table is rebuilt from
+// those (at its new address: the encoding is pc-relative) when its pending
+// one-function tables are folded in, when code is loaded into a range that
+// lost code, and after code GC for ranges that lost code. The new table is registered before the old one is
 // deregistered, so another thread's unwind never finds a gap. Between a free
 // and the next rebuild a group still describes the freed code: harmless, as
 // freed code never runs (it is filled with int3) and a load into the range
