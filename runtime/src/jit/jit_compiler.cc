@@ -58,6 +58,9 @@ class Compiler {
     for (int i = 0; i <= n; i++) out_->pc_labels[static_cast<size_t>(i)] = a.newLabel();
     FindJumpTargets();
     ret_epilogue_ = a.newLabel();
+    for_body_fast_.resize(for_body_index_.size());
+    for (size_t t = 0; t < for_body_index_.size(); t++)
+      if (for_body_index_[t] >= 0) for_body_fast_[t] = a.newLabel();
     tail_epilogue_ = a.newLabel();
     out_->entry = a.newLabel();
     a.bind(out_->entry);
@@ -77,6 +80,16 @@ class Compiler {
     for (int pc = 0; pc < n; pc++) {
       a.bind(out_->pc_labels[static_cast<size_t>(pc)]);
       if (IsJumpTarget(pc)) xmm0_slot_ = xmm3_slot_ = -1;  // control merges here
+      if (int idx = for_body_index_[static_cast<size_t>(pc)]; idx >= 0) {
+        // A numeric for loop's body: it starts with the loop variable in
+        // xmm3. Its FORLOOP jumps past this load with the new value already
+        // there; every other entry (OSR, other jumps) loads it. The load
+        // belongs to the previous bytecode's line entry, so that a
+        // breakpoint on the body's first line is at the FORLOOP's target.
+        a.movsd(xmm3, Slot(idx));
+        a.bind(for_body_fast_[static_cast<size_t>(pc)]);
+        xmm3_slot_ = idx;
+      }
       AddLine(pc);
       int skip = 0;
       if (!EmitInstruction(pc, &skip, error)) return false;
@@ -191,6 +204,11 @@ class Compiler {
       a.jmp(r8);
       RestoreBodyState();
     }
+  }
+  // FORLOOP's back jump, with the new loop variable (in xmm0) in xmm3.
+  void JumpToForBody(int body) {
+    a_->movapd(xmm3, xmm0);
+    a_->jmp(for_body_fast_[static_cast<size_t>(body)]);
   }
   void JumpToReturnEpilogue() {
     need_ret_epilogue_ = true;
@@ -513,14 +531,20 @@ class Compiler {
   void FindJumpTargets() {
     int n = static_cast<int>(p_->code.size());
     jump_targets_.assign(static_cast<size_t>(n) + 2, false);
+    for_body_index_.assign(static_cast<size_t>(n) + 2, -1);
     auto mark = [&](int target) {
       if (target >= 0 && target <= n) jump_targets_[static_cast<size_t>(target)] = true;
     };
     for (int pc = 0; pc < n; pc++) {
       Instruction i = p_->code[static_cast<size_t>(pc)];
       switch (GET_OPCODE(i)) {
+        case OP_FORLOOP: {
+          int body = pc + 1 + GETARG_sBx(i);
+          if (body >= 0 && body <= n) for_body_index_[static_cast<size_t>(body)] = GETARG_A(i) + 3;
+          mark(body);
+          break;
+        }
         case OP_JMP:
-        case OP_FORLOOP:
         case OP_FORPREP:
           mark(pc + 1 + GETARG_sBx(i));
           break;
@@ -679,6 +703,8 @@ class Compiler {
   jitscope::FrameRow body_state_;
   int sp_depth_ = 0;
   std::vector<bool> jump_targets_;
+  std::vector<int> for_body_index_;  // per bytecode: R(A+3) of the FORLOOP whose body starts here, or -1
+  std::vector<Label> for_body_fast_;  // per such body: the entry past its loop-variable load
   // Register caching within a basic block: the stack slots whose 8-byte
   // payloads xmm0 (arithmetic results) and xmm3 (values just loaded: moves,
   // constants, upvalues, table reads) hold, or -1, so that a value feeding
@@ -715,9 +741,10 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   };
   // After a helper call (which clobbers every xmm register): reload the
   // cached payloads that stay valid, except slot `written`.
-  auto reload_caches = [&](int written, bool keep0) {
-    if (keep0 && cached >= 0 && cached != written) a.movsd(xmm0, Slot(cached));
-    if (loaded >= 0 && loaded != written) a.movsd(xmm3, Slot(loaded));
+  // By value: slow paths call it when they are emitted, after this function.
+  auto reload_caches = [this, cached, loaded](int written, bool keep0) {
+    if (keep0 && cached >= 0 && cached != written) a_->movsd(xmm0, Slot(cached));
+    if (loaded >= 0 && loaded != written) a_->movsd(xmm3, Slot(loaded));
   };
   switch (op) {
     case OP_MOVE:
@@ -1372,7 +1399,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.movsd(Slot(A), xmm0);
         a.movsd(Slot(A + 3), xmm0);
         a.mov(Tag(A + 3), kTNumber);
-        a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+        JumpToForBody(pc + 1 + GETARG_sBx(i));
         a.bind(exit);
         (void)neg;
         (void)cont;
@@ -1395,7 +1422,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.movsd(Slot(A), xmm0);
       a.movsd(Slot(A + 3), xmm0);
       a.mov(Tag(A + 3), kTNumber);
-      a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+      JumpToForBody(pc + 1 + GETARG_sBx(i));
       a.bind(exit);
       break;
     }

@@ -210,3 +210,30 @@ local function meta_writes()
   return a, x, b, y, z, table.concat(r, " ")
 end
 for i = 1, 3 do print(meta_writes()) end
+
+-- a loop variable used after table stores that take the slow path (new keys)
+local function fill3(n)
+  local x, col, val = {}, {}, {}
+  for i = 1, n do x[i] = i; col[i] = n + 1 - i; val[i] = 10 * i end
+  return x, col, val
+end
+local fx, fcol, fval = fill3(4)
+print(fx[1], fx[4], fcol[1], fcol[4], fval[1], fval[2], fval[3], fval[4])
+
+-- nested loops whose bounds come from table reads; the index used as a key
+local function sparse(n)
+  local x, col, val = fill3(n)
+  local row = {1, 3, n + 1}
+  local sum, sum2 = 0, 0
+  for r = 1, 2 do
+    for i = row[r], row[r + 1] - 1 do
+      sum = sum + x[col[i]] * val[i]
+      sum2 = sum2 + val[i] * 2 + i
+    end
+  end
+  local empty = 0
+  for i = 5, 1 do empty = empty + i end  -- no iterations
+  for i = 1, 3 do end
+  return sum, sum2, empty
+end
+for n = 4, 6 do print(sparse(n)) end
