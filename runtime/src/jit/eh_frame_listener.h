@@ -12,8 +12,9 @@
 // function's CFA program is encoded once; a group's table is rebuilt from
 // those (at its new address: the encoding is pc-relative) when its pending
 // one-function tables are folded in, when code is loaded into a range that
-// lost code, and after code GC for ranges that lost code. The new table is registered before the old one is
-// deregistered, so another thread's unwind never finds a gap. Between a free
+// lost code, and after code GC for ranges that lost code. The new table is
+// registered before the old one is deregistered, so another thread's unwind
+// never finds a gap. Between a free
 // and the next rebuild a group still describes the freed code: harmless, as
 // freed code never runs (it is filled with int3) and a load into the range
 // rebuilds the table before the new code is published.

@@ -724,8 +724,9 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   Instruction i = p_->code[static_cast<size_t>(pc)];
   OpCode op = GET_OPCODE(i);
   int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
-  // The instructions below that neither touch xmm0 nor write the cached slot
-  // keep the cache; all others end it (arithmetic sets it anew).
+  // The instructions below that neither touch xmm0/xmm3 nor write a cached
+  // slot keep the caches; all others end them (loads and arithmetic set them
+  // anew).
   const int cached = xmm0_slot_, loaded = xmm3_slot_;
   xmm0_slot_ = xmm3_slot_ = -1;
   auto keep_cache_unless_written = [&](int lo, int hi) {
@@ -979,12 +980,10 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.cmp(RKTag(C), kTNumber);
         a.jne(slow);
       }
-      // Operands from the cache when they are the slot xmm0 holds: B in
-      // xmm0, C (copied first) in xmm1.
-      // C first: if it is in xmm0, it moves to xmm1 before B goes there.
+      // B goes to xmm0; C is used from its cache register, or memory. C
+      // first: if it is in xmm0, it moves to xmm1 before B goes there.
       const Xmm* rb = reg_of(B);
       const Xmm* rc = reg_of(C);
-      bool c_cached = rc != nullptr;
       if (rc == &xmm0) {
         a.movapd(xmm1, xmm0);
         rc = &xmm1;
@@ -997,6 +996,12 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         else
           emit(RK(C));
       };
+      auto c_to_xmm1 = [&] {
+        if (!rc)
+          a.movsd(xmm1, RK(C));
+        else if (rc != &xmm1)
+          a.movapd(xmm1, *rc);
+      };
       switch (op) {
         case OP_ADD: with_c([&](const auto& c) { a.addsd(xmm0, c); }); break;
         case OP_SUB: with_c([&](const auto& c) { a.subsd(xmm0, c); }); break;
@@ -1004,8 +1009,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         case OP_DIV: with_c([&](const auto& c) { a.divsd(xmm0, c); }); break;
         case OP_MOD:
           // a - floor(a/b)*b, as the interpreter (luai_nummod).
-          if (!c_cached) a.movsd(xmm1, RK(C));
-          else if (rc != &xmm1) a.movapd(xmm1, *rc);
+          c_to_xmm1();
           a.movsd(xmm2, xmm0);
           a.divsd(xmm2, xmm1);
           a.roundsd(xmm2, xmm2, 9);  // floor, no precision exception
@@ -1013,8 +1017,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           a.subsd(xmm0, xmm2);
           break;
         default:  // POW
-          if (!c_cached) a.movsd(xmm1, RK(C));
-          else if (rc != &xmm1) a.movapd(xmm1, *rc);
+          c_to_xmm1();
           CallHelper(static_cast<double (*)(double, double)>(std::pow));
           break;
       }
@@ -1155,18 +1158,18 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           a.jp(ne);  // NaN: not equal
           a.je(eq);
           a.jmp(ne);
-        } else if (kv->is_string()) {
-          a.cmp(Tag(rx), kTString);
-          a.jne(ne);
-          a.mov(rax, Slot(rx));
-          a.cmp(rax, RK(kx));
-          a.je(eq);
-          a.jmp(ne);
         } else {
-          a.cmp(Tag(rx), kTBoolean);
+          // Strings by identity (the pointer), booleans by their int.
+          bool str = kv->is_string();
+          a.cmp(Tag(rx), str ? kTString : kTBoolean);
           a.jne(ne);
-          a.mov(eax, RKd(rx));
-          a.cmp(eax, RKd(kx));
+          if (str) {
+            a.mov(rax, Slot(rx));
+            a.cmp(rax, RK(kx));
+          } else {
+            a.mov(eax, RKd(rx));
+            a.cmp(eax, RKd(kx));
+          }
           a.je(eq);
           a.jmp(ne);
         }
