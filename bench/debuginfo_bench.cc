@@ -82,7 +82,7 @@ void BM_Compressed(benchmark::State& state) {
   }
   Report(state, static_cast<double>(bytes) / static_cast<double>(group_size), group_size);
 }
-BENCHMARK(BM_Compressed)->Args({64, 9})->Args({64, 6})->Args({1024, 9})->Args({4096, 9})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Compressed)->Args({48, 0})->Args({64, 0})->Args({64, 9})->Args({64, 6})->Args({1024, 9})->Args({4096, 9})->Unit(benchmark::kMicrosecond);
 
 void BM_Full(benchmark::State& state) {
   ElfWriterOptions opts;

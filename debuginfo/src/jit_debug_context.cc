@@ -1,5 +1,6 @@
 #include "debuginfo/jit_debug_context.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -30,8 +31,26 @@ JitDebugContext::JitDebugContext(JitDescriptorWriter* writer, const JitDebugOpti
 
 JitDebugContext::~JitDebugContext() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (Group* g : std::set<Group*>(groups_)) Unregister(g);
+  for (Group* g : AllGroups()) Unregister(g);
   ReleaseSpares();
+}
+
+std::vector<JitDebugContext::Group*> JitDebugContext::AllGroups() const {
+  std::vector<Group*> all;
+  all.reserve(group_count_);
+  for (const auto& [index, range] : ranges_) all.insert(all.end(), range.groups.begin(), range.groups.end());
+  return all;
+}
+
+JitDebugContext::Live* JitDebugContext::Range::Find(uint64_t address) {
+  auto it = std::lower_bound(codes.begin(), codes.end(), address,
+                             [](const Live& l, uint64_t a) { return l.address < a; });
+  return it != codes.end() && it->address == address ? &*it : nullptr;
+}
+
+JitDebugContext::Range& JitDebugContext::RangeOf(uint64_t range_index) {
+  if (last_ && range_index == last_range_) return *last_;
+  return ranges_[range_index];
 }
 
 uint8_t* JitDebugContext::TakeSpare(size_t block_size) {
@@ -62,7 +81,7 @@ void JitDebugContext::DetachAllocator() {
   std::lock_guard<std::mutex> lock(mu_);
   // Files already in the allocator's memory stay registered until unregistered,
   // but are never handed back to it.
-  for (Group* g : groups_)
+  for (Group* g : AllGroups())
     if (g->from_alloc) g->from_alloc = false, g->symfile = nullptr;
   spares_.clear();  // the allocator's memory: never touched again
   spare_count_ = 0;
@@ -83,12 +102,13 @@ ElfWriterOptions JitDebugContext::WriterOptions() const {
   return opts;
 }
 
-JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Group::Kind kind, uint64_t range,
-                                                  std::set<uint64_t> codes) {
+JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Group::Kind kind, Range& range,
+                                                  uint64_t range_index, size_t functions) {
   if (bytes.empty()) return nullptr;
   auto* g = new Group();
   g->kind = kind;
-  g->range = range;
+  g->range = range_index;
+  g->functions = functions;
   g->size = bytes.size();
   g->block_size = kind == Group::kSingle ? RoundUp(bytes.size(), kSpareGranule) : bytes.size();
   if (alloc_) {
@@ -103,12 +123,17 @@ JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Gr
   }
   memcpy(g->symfile, bytes.data(), bytes.size());
   g->entry = writer_->Register(g->symfile, g->size);
-  g->codes = std::move(codes);
-  groups_.insert(g);
-  by_range_.emplace(range, g);
+  range.groups.push_back(g);
+  group_count_++;
   switch (kind) {
-    case Group::kSingle: stats_.unpacked_bytes += g->size; break;
-    case Group::kPacked: stats_.packed_bytes += g->size; break;
+    case Group::kSingle:
+      stats_.unpacked_bytes += g->size;
+      if (range.singles++ == 0) with_singles_.insert(range_index);
+      break;
+    case Group::kPacked:
+      stats_.packed_bytes += g->size;
+      if (range.packed++ == 0) with_packed_.insert(range_index);
+      break;
     case Group::kCompressed: stats_.compressed_bytes += g->size; break;
   }
   return g;
@@ -116,9 +141,16 @@ JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Gr
 
 void JitDebugContext::Unregister(Group* g) {
   if (g->entry) writer_->Unregister(g->entry);
+  Range& range = RangeOf(g->range);
   switch (g->kind) {
-    case Group::kSingle: stats_.unpacked_bytes -= g->size; break;
-    case Group::kPacked: stats_.packed_bytes -= g->size; break;
+    case Group::kSingle:
+      stats_.unpacked_bytes -= g->size;
+      if (--range.singles == 0) with_singles_.erase(g->range);
+      break;
+    case Group::kPacked:
+      stats_.packed_bytes -= g->size;
+      if (--range.packed == 0) with_packed_.erase(g->range);
+      break;
     case Group::kCompressed: stats_.compressed_bytes -= g->size; break;
   }
   // Only after the entry is unlinked and invalid may its file's memory be reused.
@@ -128,28 +160,23 @@ void JitDebugContext::Unregister(Group* g) {
   } else {
     free(g->symfile);
   }
-  for (uint64_t a : g->codes) {
-    auto it = covering_.find(a);
-    if (it != covering_.end() && it->second == g) covering_.erase(it);
-  }
-  auto [lo, hi] = by_range_.equal_range(g->range);
-  for (auto it = lo; it != hi; ++it) {
-    if (it->second == g) {
-      by_range_.erase(it);
-      break;
-    }
-  }
-  groups_.erase(g);
+  for (Live& l : range.codes)
+    if (l.covering == g) l.covering = nullptr;
+  auto it = std::find(range.groups.begin(), range.groups.end(), g);
+  if (it != range.groups.end()) range.groups.erase(it);
+  group_count_--;
   delete g;
 }
 
 bool JitDebugContext::AddCode(const CodeInfo& code) {
   if (code.size == 0) return false;
   uint64_t t0 = now_ns();
+  uint64_t range_index = code.address >> options_.range_bits;
   ElfWriterOptions opts;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (live_.count(code.address)) return false;
+    auto known = ranges_.find(range_index);
+    if (known != ranges_.end() && known->second.Find(code.address)) return false;
     opts = WriterOptions();
   }
   // Validation, the CFA program and the function's own file are built without
@@ -161,13 +188,19 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
       opts.full ? WriteMiniDebugInfo({&code}, opts) : WritePreparedMiniDebugInfo({prepared.get()}, opts);
 
   std::lock_guard<std::mutex> lock(mu_);
-  if (live_.count(code.address)) return false;  // added meanwhile by another thread
-  live_[code.address] = prepared;
-  uint64_t range = code.address >> options_.range_bits;
-  last_range_ = range;
-  generation_[range]++;
-  Group* g = Register(std::move(bytes), Group::kSingle, range, {code.address});
-  if (g) covering_[code.address] = g;
+  range_index = code.address >> options_.range_bits;  // options may have changed meanwhile
+  Range& range = RangeOf(range_index);
+  auto at = std::lower_bound(range.codes.begin(), range.codes.end(), code.address,
+                             [](const Live& l, uint64_t a) { return l.address < a; });
+  if (at != range.codes.end() && at->address == code.address) return false;  // added meanwhile by another thread
+  size_t index = static_cast<size_t>(at - range.codes.begin());
+  range.codes.insert(at, Live{code.address, std::move(prepared), nullptr});
+  live_count_++;
+  last_range_ = range_index;
+  last_ = &range;
+  range.generation++;
+  Group* g = Register(std::move(bytes), Group::kSingle, range, range_index, 1);
+  if (g) range.codes[index].covering = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;
     if (options_.deferred) {
@@ -193,22 +226,25 @@ std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
   dirty_ranges_.clear();
   bool compress = !options_.full && options_.compress != CompressPolicy::kOff;
   bool always = options_.compress == CompressPolicy::kAlways;
-  for (Group* g : groups_) {
-    if (with_singles && g->kind == Group::kSingle) ranges.insert(g->range);
-    if (compress && g->kind == Group::kPacked && (always || g->range != last_range_)) ranges.insert(g->range);
-  }
+  if (with_singles) ranges.insert(with_singles_.begin(), with_singles_.end());
+  // A pack compresses the stable ranges only if told to; CompressNow always.
+  bool stable = compress && (!with_singles || options_.compress_stable_at_pack || always);
+  if (stable)
+    for (uint64_t range : with_packed_)
+      if (always || range != last_range_) ranges.insert(range);
   std::vector<Rebuild> plan;
   plan.reserve(ranges.size());
-  for (uint64_t range : ranges) {
+  for (uint64_t range_index : ranges) {
+    Range& range = RangeOf(range_index);
     Rebuild r;
-    r.range = range;
-    r.generation = generation_[range];
-    bool compressed = always || (compress && range != last_range_);
+    r.range = range_index;
+    r.generation = range.generation;
+    bool compressed = always || (stable && range_index != last_range_);
     r.kind = compressed ? Group::kCompressed : Group::kPacked;
-    uint64_t lo = range << options_.range_bits, hi = (range + 1) << options_.range_bits;
     // Shared, not copied: the lock is held here, and a code freed meanwhile
     // stays alive for the build (which is then discarded by Apply anyway).
-    for (auto it = live_.lower_bound(lo); it != live_.end() && it->first < hi; ++it) r.codes.push_back(it->second);
+    r.codes.reserve(range.codes.size());
+    for (const Live& l : range.codes) r.codes.push_back(l.code);
     plan.push_back(std::move(r));
   }
   return plan;
@@ -232,7 +268,8 @@ void JitDebugContext::Build(std::vector<Rebuild>& plan, const ElfWriterOptions& 
 void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
   std::vector<Group*> old;
   for (Rebuild& r : plan) {
-    if (generation_[r.range] != r.generation) {
+    Range& range = RangeOf(r.range);
+    if (range.generation != r.generation) {
       // Code came or went while the file was built: again (deferred mode
       // runs Maintain until nothing is due). New code left a single entry;
       // freed code is marked dirty.
@@ -240,19 +277,16 @@ void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
       if (options_.deferred && options_.pack && !options_.full) pack_due_ = true;
       continue;
     }
-    old.clear();
-    auto [lo, hi] = by_range_.equal_range(r.range);
-    for (auto it = lo; it != hi; ++it) old.push_back(it->second);
+    old = range.groups;
     if (r.codes.empty()) {
       for (Group* g : old) Unregister(g);
       continue;
     }
-    std::set<uint64_t> addresses;
-    for (const Code& c : r.codes) addresses.insert(addresses.end(), c->address);
-    Group* g = Register(std::move(r.bytes), r.kind, r.range, std::move(addresses));
+    // Same generation: range.codes are the plan's codes.
+    Group* g = Register(std::move(r.bytes), r.kind, range, r.range, r.codes.size());
     if (!g) continue;
+    for (Live& l : range.codes) l.covering = g;
     for (Group* o : old) Unregister(o);
-    for (const Code& c : r.codes) covering_[c->address] = g;
     stats_.packs++;
     if (r.kind == Group::kCompressed) stats_.compressions++;
   }
@@ -280,6 +314,14 @@ bool JitDebugContext::MaintenanceDue() {
   return pack_due_;
 }
 
+bool JitDebugContext::CompressionPending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.full || options_.compress == CompressPolicy::kOff) return false;
+  for (uint64_t range : with_packed_)
+    if (options_.compress == CompressPolicy::kAlways || range != last_range_) return true;
+  return false;
+}
+
 void JitDebugContext::Maintain() {
   std::vector<Rebuild> plan;
   ElfWriterOptions opts;
@@ -299,25 +341,27 @@ void JitDebugContext::Maintain() {
 
 bool JitDebugContext::RemoveCode(uint64_t address) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto live = live_.find(address);
-  if (live == live_.end()) return false;
+  uint64_t range_index = address >> options_.range_bits;
+  auto known = ranges_.find(range_index);
+  if (known == ranges_.end()) return false;
+  Range& range = known->second;
+  Live* live = range.Find(address);
+  if (!live) return false;
   uint64_t t0 = now_ns();
-  auto cov = covering_.find(address);
-  Group* g = cov == covering_.end() ? nullptr : cov->second;
-  live_.erase(live);
-  generation_[address >> options_.range_bits]++;
+  Group* g = live->covering;
+  range.codes.erase(range.codes.begin() + (live - range.codes.data()));
+  live_count_--;
+  range.generation++;
   if (g) {
-    if (g->codes.size() <= 1) {
+    if (g->functions <= 1) {
       Unregister(g);  // a single-function entry goes at once
     } else {
       // A packed group keeps the freed symbol until the next repack (ART's
       // policy): rebuilding a whole group for every freed function would cost
       // one ELF (or xz) build per free during a code GC.
-      covering_.erase(cov);
-      dirty_ranges_.insert(g->range);
+      dirty_ranges_.insert(range_index);
     }
   }
-  freed_since_compress_ = true;
   stats_.build_ns += now_ns() - t0;
   return true;
 }
@@ -325,8 +369,8 @@ bool JitDebugContext::RemoveCode(uint64_t address) {
 JitDebugStats JitDebugContext::stats() {
   std::lock_guard<std::mutex> lock(mu_);
   JitDebugStats s = stats_;
-  s.entries = groups_.size();
-  s.functions = live_.size();
+  s.entries = group_count_;
+  s.functions = live_count_;
   return s;
 }
 

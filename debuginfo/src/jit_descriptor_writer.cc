@@ -49,6 +49,7 @@ jit_code_entry* JitDescriptorWriter::AllocateEntry() {
     void* mem = chunk_alloc_(chunk_alloc_ctx_, sizeof(jit_code_entry) * kEntriesPerChunk);
     if (mem) {
       auto* chunk = new (mem) jit_code_entry[kEntriesPerChunk]();
+      chunk_ranges_[reinterpret_cast<uintptr_t>(chunk)] = reinterpret_cast<uintptr_t>(chunk + kEntriesPerChunk);
       for (size_t i = kEntriesPerChunk; i-- > 0;) {
         chunk[i].seqlock = 1;  // W2: odd = invalid until linked
         free_entries_.push_back(&chunk[i]);
@@ -57,6 +58,8 @@ jit_code_entry* JitDescriptorWriter::AllocateEntry() {
   }
   if (free_entries_.empty()) {
     auto chunk = std::make_unique<jit_code_entry[]>(kEntriesPerChunk);
+    chunk_ranges_[reinterpret_cast<uintptr_t>(chunk.get())] =
+        reinterpret_cast<uintptr_t>(chunk.get() + kEntriesPerChunk);
     // Fill in reverse so entries are handed out in address order.
     for (size_t i = kEntriesPerChunk; i-- > 0;) {
       chunk[i].seqlock = 1;  // W2: odd = invalid until linked
@@ -67,6 +70,15 @@ jit_code_entry* JitDescriptorWriter::AllocateEntry() {
   jit_code_entry* entry = free_entries_.back();
   free_entries_.pop_back();
   return entry;
+}
+
+bool JitDescriptorWriter::IsLive(const jit_code_entry* entry) const {
+  auto p = reinterpret_cast<uintptr_t>(entry);
+  auto chunk = chunk_ranges_.upper_bound(p);
+  if (entry == nullptr || chunk == chunk_ranges_.begin()) return false;
+  --chunk;
+  if (p >= chunk->second || (p - chunk->first) % sizeof(jit_code_entry) != 0) return false;
+  return Peek(const_cast<jit_code_entry*>(entry)->seqlock) % 2 == 0;  // W2/W5: even while linked
 }
 
 uint64_t JitDescriptorWriter::NextTimestamp() {
@@ -94,11 +106,6 @@ jit_code_entry* JitDescriptorWriter::Register(const void* symfile, uint64_t size
   jit_code_entry* entry;
   try {
     entry = AllocateEntry();
-    // Grow ahead so the insert below cannot throw. Only when needed: libstdc++'s
-    // reserve() also shrinks, and a rehash per registration was 2% of a VM run.
-    size_t need = live_entries_.size() + 1;
-    if (static_cast<double>(need) > static_cast<double>(live_entries_.bucket_count()) * live_entries_.max_load_factor())
-      live_entries_.reserve(2 * need);
   } catch (const std::bad_alloc&) {
     return nullptr;  // the C API promises NULL, not an exception
   }
@@ -118,13 +125,14 @@ jit_code_entry* JitDescriptorWriter::Register(const void* symfile, uint64_t size
   Publish(descriptor_->first_entry, entry);  // W4
   EndChange(JIT_REGISTER_FN, entry, timestamp);
 
-  live_entries_.insert(entry);
+  live_count_++;
   return entry;
 }
 
 bool JitDescriptorWriter::Unregister(jit_code_entry* entry) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (entry == nullptr || live_entries_.erase(entry) == 0) return false;
+  if (!IsLive(entry)) return false;
+  live_count_--;
   uint64_t timestamp = NextTimestamp();
 
   BeginChange();
@@ -147,7 +155,7 @@ bool JitDescriptorWriter::Unregister(jit_code_entry* entry) {
 
 size_t JitDescriptorWriter::live_count() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return live_entries_.size();
+  return live_count_;
 }
 
 size_t JitDescriptorWriter::free_count() const {

@@ -47,7 +47,10 @@ const char kUsage[] =
     "                     merge the debug info of each 64 KiB code range every 64 new functions (on)\n"
     "  --jit-debug-compress=on|off|always\n"
     "                     xz-compress packed groups after code GC except the newest (on), never,\n"
-    "                     or every packed group at once (always)\n"
+    "                     or every packed group at once (always); 'on' also compresses all\n"
+    "                     but the newest range once no code was loaded for a while:\n"
+    "  --jit-debug-compress-idle=MS\n"
+    "                     that while, in milliseconds (default 1000; 0: only after code GC)\n"
     "  --jit-event-log=FILE  write one line per code load and free (CLOCK_MONOTONIC ns)\n"
     "  --perf-map         append 'START SIZE name' for every code load to /tmp/perf-PID.map\n"
     "                     (the code cache is then anonymous memory, where perf looks maps up)\n"
@@ -182,6 +185,7 @@ int real_main(int argc, char** argv) {
   std::string jitdump_dir = ".";
   jit::DebugInfoMode debug_mode = jit::DebugInfoMode::kMini;
   jitscope::JitDebugOptions debug_options;
+  std::chrono::milliseconds idle_compress = jit::GdbJitListener::kDefaultIdleCompress;
   bool dump = false;
   bool crash_handler = true;
   int script = 0;
@@ -237,6 +241,15 @@ int real_main(int argc, char** argv) {
         fprintf(stderr, "jitvm: invalid value in '%s' (expected on, off or always)\n", a);
         return 2;
       }
+    } else if (strncmp(a, "--jit-debug-compress-idle=", 26) == 0) {
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long ms = strtoull(a + 26, &end, 10);
+      if (a[26] == '\0' || a[26] == '-' || *end != '\0' || errno != 0 || ms > 24ull * 3600 * 1000) {
+        fprintf(stderr, "jitvm: invalid value in '%s' (expected milliseconds, at most a day)\n", a);
+        return 2;
+      }
+      idle_compress = std::chrono::milliseconds(ms);
     } else if (strncmp(a, "--jit-event-log=", 16) == 0) {
       event_log_path = a + 16;
       if (event_log_path.empty()) {
@@ -356,7 +369,7 @@ int real_main(int argc, char** argv) {
       jit->AddListener(eh_listener.get());
       if (debug_mode != jit::DebugInfoMode::kNone) {
         debug_options.full = debug_mode == jit::DebugInfoMode::kFull;
-        gdb_listener = std::make_unique<jit::GdbJitListener>(debug_options, jit->cache());
+        gdb_listener = std::make_unique<jit::GdbJitListener>(debug_options, jit->cache(), idle_compress);
         jit->AddListener(gdb_listener.get());
       }
       if (perf_map_listener) jit->AddListener(perf_map_listener.get());

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "debuginfo/code_event.h"
@@ -46,6 +47,12 @@ struct JitDebugOptions {
   // true; the caller runs Maintain() on a thread of its own. Either way a
   // debugger knows a function before AddCode returns.
   bool deferred = false;
+  // kAfterFree's step beyond ART: true = compress the stable ranges (all but
+  // the one new code goes into) at every pack. False = only CompressNow()
+  // does, and the owner calls it after a code GC (ART) and whenever else it
+  // likes: jitvm's listener does once the JIT has been idle for a while
+  // (xz is ~2 us per function, which a compile burst should not pay).
+  bool compress_stable_at_pack = true;
 };
 
 struct JitDebugStats {
@@ -87,6 +94,9 @@ class JitDebugContext {
   // next run.
   bool MaintenanceDue();
   void Maintain();
+  // Whether CompressNow() would compress anything (a packed group of a range
+  // other than the newest, or any with kAlways).
+  bool CompressionPending();
   void SetOptions(const JitDebugOptions& options);
   // Stops using the allocator (its memory is going away); registered files stay.
   void DetachAllocator();
@@ -101,12 +111,32 @@ class JitDebugContext {
     bool from_alloc = false;
     enum Kind { kSingle, kPacked, kCompressed } kind = kSingle;
     uint64_t range = 0;
-    std::set<uint64_t> codes;
+    size_t functions = 0;  // live functions it covered when made
   };
 
   // A live function as packing needs it: immutable once made (its CFA program
   // encoded at AddCode, never again), so a plan shares it instead of copying.
   using Code = std::shared_ptr<const PreparedCode>;
+
+  struct Live {
+    uint64_t address = 0;
+    Code code;
+    Group* covering = nullptr;  // the entry a debugger finds it in now
+  };
+
+  // Everything about one 2^range_bits code range. Why not maps keyed by
+  // address: at 20,000 functions the four ordered maps this replaced (live,
+  // covering, generation, by range) cost ~2% of a VM's samples, nearly all
+  // cache misses walking their trees between two compiles. New code mostly
+  // lands at the end of its range, so `codes` grows at its back.
+  struct Range {
+    uint64_t generation = 0;   // changes so far (a plan made before is stale)
+    std::vector<Live> codes;   // sorted by address
+    std::vector<Group*> groups;
+    size_t singles = 0;        // groups by kind
+    size_t packed = 0;
+    Live* Find(uint64_t address);
+  };
 
   // One range to rebuild: planned and applied under the lock, built outside.
   struct Rebuild {
@@ -116,8 +146,10 @@ class JitDebugContext {
     std::vector<Code> codes;
     std::vector<uint8_t> bytes;
   };
-  Group* Register(std::vector<uint8_t> bytes, Group::Kind kind, uint64_t range, std::set<uint64_t> codes);
+  Group* Register(std::vector<uint8_t> bytes, Group::Kind kind, Range& range, uint64_t range_index,
+                  size_t functions);
   void Unregister(Group* g);
+  Range& RangeOf(uint64_t range_index);
   // Single-function files are made and dropped once per function; their
   // blocks are kept for the next ones instead of going through the caller's
   // allocator both ways (a locked range allocator in jitvm: ~0.8 us a pair).
@@ -130,6 +162,7 @@ class JitDebugContext {
   void Build(std::vector<Rebuild>& plan, const ElfWriterOptions& opts);
   void Apply(std::vector<Rebuild>& plan);
   ElfWriterOptions WriterOptions() const;  // under mu_
+  std::vector<Group*> AllGroups() const;   // under mu_
 
   std::map<size_t, std::vector<uint8_t*>> spares_;  // block size -> unused blocks of alloc_
   size_t spare_count_ = 0;
@@ -139,16 +172,19 @@ class JitDebugContext {
   Free free_;
   void* alloc_ctx_;
   std::mutex mu_;
-  std::map<uint64_t, Code> live_;
-  std::map<uint64_t, Group*> covering_;
-  std::set<Group*> groups_;
-  std::multimap<uint64_t, Group*> by_range_;  // range -> its groups (Apply replaces them)
+  // Ranges are never erased (a stale plan must find its generation), and
+  // there are at most code cache size / 64 KiB of them. References to the
+  // elements of an unordered_map survive rehashing.
+  std::unordered_map<uint64_t, Range> ranges_;
+  Range* last_ = nullptr;  // of last_range_, the range new code went into
+  uint64_t last_range_ = 0;
+  std::set<uint64_t> with_singles_;  // ranges holding single-function entries
+  std::set<uint64_t> with_packed_;   // ranges holding uncompressed packed groups
+  std::set<uint64_t> dirty_ranges_;  // packed groups still holding symbols of freed code
+  size_t group_count_ = 0;
+  size_t live_count_ = 0;
   int new_since_pack_ = 0;
   bool pack_due_ = false;
-  std::map<uint64_t, uint64_t> generation_;  // range -> changes so far
-  bool freed_since_compress_ = false;
-  std::set<uint64_t> dirty_ranges_;  // packed groups still holding symbols of freed code
-  uint64_t last_range_ = 0;
   JitDebugStats stats_;
 };
 

@@ -4,9 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <unordered_set>
 #include <vector>
 
 #include "jitscope/jit_debug.h"
@@ -54,6 +54,7 @@ class JitDescriptorWriter {
 
  private:
   jit_code_entry* AllocateEntry();
+  bool IsLive(const jit_code_entry* entry) const;  // one of ours, and linked
   uint64_t NextTimestamp();
   void BeginChange();
   void EndChange(uint32_t action, jit_code_entry* entry, uint64_t timestamp);
@@ -66,7 +67,12 @@ class JitDescriptorWriter {
   ChunkAllocator chunk_alloc_ = nullptr;
   void* chunk_alloc_ctx_ = nullptr;
   std::vector<jit_code_entry*> free_entries_;
-  std::unordered_set<jit_code_entry*> live_entries_;
+  // Every chunk's [start, end): Unregister checks that it was given one of
+  // our entries, and its seqlock says whether it is live (even) or free (odd).
+  // Not a set of live entries: inserting into one was 0.8% of a VM compiling
+  // 20,000 functions (a node and a cache miss per registration).
+  std::map<uintptr_t, uintptr_t> chunk_ranges_;
+  size_t live_count_ = 0;
 };
 
 // The process-wide writer for __jit_debug_descriptor; never destroyed, so

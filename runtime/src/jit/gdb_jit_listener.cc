@@ -7,9 +7,12 @@
 namespace jitvm {
 namespace jit {
 
-GdbJitListener::GdbJitListener(const jitscope::JitDebugOptions& options_in, CodeCache* cache) : cache_(cache) {
+GdbJitListener::GdbJitListener(const jitscope::JitDebugOptions& options_in, CodeCache* cache,
+                               std::chrono::milliseconds idle_compress)
+    : cache_(cache), idle_compress_(idle_compress) {
   jitscope::JitDebugOptions options = options_in;
   options.deferred = true;
+  options.compress_stable_at_pack = false;  // WorkerLoop compresses them when the JIT is idle
   auto alloc = [](void* ctx, size_t bytes) -> uint8_t* { return static_cast<CodeCache*>(ctx)->AllocateData(bytes); };
   auto release = [](void* ctx, uint8_t* p, size_t bytes) { static_cast<CodeCache*>(ctx)->FreeData(p, bytes); };
   context_ = std::make_unique<jitscope::JitDebugContext>(&jitscope::GlobalJitDescriptorWriter(), options, alloc,
@@ -49,6 +52,7 @@ void GdbJitListener::Wake(bool compress) {
 
 void GdbJitListener::OnCodeLoaded(const jitscope::CodeInfo& code) {
   context_->AddCode(code);
+  loads_.fetch_add(1, std::memory_order_relaxed);
   if (context_->MaintenanceDue()) Wake(false);
 }
 
@@ -63,10 +67,29 @@ void GdbJitListener::Sync() {
 
 void GdbJitListener::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  uint64_t loads_seen = loads_.load(std::memory_order_relaxed);
   for (;;) {
-    work_cv_.wait(lock, [this] { return stop_ || maintain_ || compress_; });
-    if (!maintain_ && !compress_) return;  // stop_, and nothing left to do
-    bool maintain = maintain_, compress = compress_;
+    auto due = [this] { return stop_ || maintain_ || compress_; };
+    bool idle_compress = false;
+    if (idle_compress_.count() > 0 && context_->CompressionPending()) {
+      // Stable ranges wait for a quiet JIT: no code loaded for a whole
+      // idle_compress_. A burst of compiles (start-up, a new phase)
+      // then pays only for packing, and a VM whose code settled gets its
+      // debug info compressed (~6x smaller) a moment later.
+      if (!work_cv_.wait_for(lock, idle_compress_, due)) {
+        uint64_t loads = loads_.load(std::memory_order_relaxed);
+        if (loads != loads_seen) {
+          loads_seen = loads;
+          continue;
+        }
+        idle_compress = true;
+      }
+    } else {
+      work_cv_.wait(lock, due);
+      loads_seen = loads_.load(std::memory_order_relaxed);
+    }
+    if (!idle_compress && !maintain_ && !compress_) return;  // stop_, and nothing left to do
+    bool maintain = maintain_, compress = compress_ || idle_compress;
     maintain_ = compress_ = false;
     busy_ = true;
     lock.unlock();
