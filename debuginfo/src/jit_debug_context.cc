@@ -194,6 +194,8 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
                              [](const Live& l, uint64_t a) { return l.address < a; });
   if (at != range.codes.end() && at->address == code.address) return false;  // added meanwhile by another thread
   size_t index = static_cast<size_t>(at - range.codes.begin());
+  if (range.codes.capacity() == 0) range.codes.reserve(64);  // about what a range holds
+  at = range.codes.begin() + static_cast<std::ptrdiff_t>(index);
   range.codes.insert(at, Live{code.address, std::move(prepared), nullptr});
   live_count_++;
   last_range_ = range_index;

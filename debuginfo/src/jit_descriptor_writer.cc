@@ -67,6 +67,11 @@ jit_code_entry* JitDescriptorWriter::AllocateEntry() {
     }
     chunks_.push_back(std::move(chunk));
   }
+  // Room for every entry there is: Unregister's push_back then never
+  // allocates (it cannot fail, and at exit ~10,000 unregistrations in a row
+  // no longer grow the vector step by step).
+  size_t all = chunk_ranges_.size() * kEntriesPerChunk;
+  if (free_entries_.capacity() < all) free_entries_.reserve(std::max(all, 2 * free_entries_.capacity()));
   jit_code_entry* entry = free_entries_.back();
   free_entries_.pop_back();
   return entry;

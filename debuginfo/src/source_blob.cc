@@ -6,10 +6,6 @@ namespace jitscope {
 
 namespace {
 
-void put32(std::vector<uint8_t>* out, uint32_t v) {
-  for (int i = 0; i < 4; i++) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
 bool get32(const uint8_t* data, size_t size, size_t* pos, uint32_t* v, std::string* error) {
   if (size - *pos < 4 || *pos > size) {
     *error = "truncated source blob at offset " + std::to_string(*pos);
@@ -33,19 +29,39 @@ bool get_bytes(const uint8_t* data, size_t size, size_t* pos, uint32_t n, std::s
 
 }  // namespace
 
-std::vector<uint8_t> EncodeSourceBlob(const SourceBlob& blob) {
-  std::vector<uint8_t> out(kSourceBlobMagic, kSourceBlobMagic + 8);
-  put32(&out, static_cast<uint32_t>(blob.chunk_name.size()));
-  put32(&out, static_cast<uint32_t>(blob.text.size()));
-  put32(&out, static_cast<uint32_t>(blob.functions.size()));
-  out.insert(out.end(), blob.chunk_name.begin(), blob.chunk_name.end());
-  out.insert(out.end(), blob.text.begin(), blob.text.end());
-  for (const SourceFunction& f : blob.functions) {
-    put32(&out, f.first_line);
-    put32(&out, f.last_line);
-    put32(&out, static_cast<uint32_t>(f.name.size()));
-    out.insert(out.end(), f.name.begin(), f.name.end());
+size_t EncodedSourceBlobSize(std::string_view chunk_name, std::string_view text,
+                             const std::vector<SourceFunction>& functions) {
+  size_t size = 8 + 12 + chunk_name.size() + text.size();
+  for (const SourceFunction& f : functions) size += 12 + f.name.size();
+  return size;
+}
+
+void EncodeSourceBlobTo(std::string_view chunk_name, std::string_view text,
+                        const std::vector<SourceFunction>& functions, uint8_t* out) {
+  auto put32 = [&out](size_t v) {
+    for (int i = 0; i < 4; i++) *out++ = static_cast<uint8_t>(v >> (8 * i));
+  };
+  auto put = [&out](std::string_view bytes) {
+    if (!bytes.empty()) memcpy(out, bytes.data(), bytes.size());
+    out += bytes.size();
+  };
+  put(std::string_view(kSourceBlobMagic, 8));
+  put32(chunk_name.size());
+  put32(text.size());
+  put32(functions.size());
+  put(chunk_name);
+  put(text);
+  for (const SourceFunction& f : functions) {
+    put32(f.first_line);
+    put32(f.last_line);
+    put32(f.name.size());
+    put(f.name);
   }
+}
+
+std::vector<uint8_t> EncodeSourceBlob(const SourceBlob& blob) {
+  std::vector<uint8_t> out(EncodedSourceBlobSize(blob.chunk_name, blob.text, blob.functions));
+  EncodeSourceBlobTo(blob.chunk_name, blob.text, blob.functions, out.data());
   return out;
 }
 

@@ -13,31 +13,32 @@ namespace jitvm {
 
 namespace {
 
-void collect(const Proto* p, jitscope::SourceBlob* blob) {
-  blob->functions.push_back({p->name, static_cast<uint32_t>(p->linedefined), static_cast<uint32_t>(p->lastlinedefined)});
-  for (const Proto* c : p->p) collect(c, blob);
+void collect(const Proto* p, std::vector<jitscope::SourceFunction>* functions) {
+  functions->push_back({p->name, static_cast<uint32_t>(p->linedefined), static_cast<uint32_t>(p->lastlinedefined)});
+  for (const Proto* c : p->p) collect(c, functions);
 }
 
 }  // namespace
 
 void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
   if (!L->g->register_sources || !main->source) return;
-  jitscope::SourceBlob blob;
   const char* name = main->source->data;
-  blob.chunk_name = (*name == '@' || *name == '=') ? name + 1 : chunk_id(main->source);
-  blob.text.assign(src, len);
-  collect(main, &blob);
-  std::vector<uint8_t> bytes = jitscope::EncodeSourceBlob(blob);
-  auto* copy = static_cast<uint8_t*>(malloc(bytes.size()));
-  if (!copy) return;
-  memcpy(copy, bytes.data(), bytes.size());
-  jit_code_entry* entry = jitscope::GlobalSourceDescriptorWriter().Register(copy, bytes.size());
+  std::string chunk_name = (*name == '@' || *name == '=') ? std::string(name + 1) : chunk_id(main->source);
+  std::vector<jitscope::SourceFunction> functions;
+  collect(main, &functions);
+  // Encoded straight into the registered block: the text is copied once.
+  std::string_view text(src, len);
+  size_t size = jitscope::EncodedSourceBlobSize(chunk_name, text, functions);
+  auto* blob = static_cast<uint8_t*>(malloc(size));
+  if (!blob) return;
+  jitscope::EncodeSourceBlobTo(chunk_name, text, functions, blob);
+  jit_code_entry* entry = jitscope::GlobalSourceDescriptorWriter().Register(blob, size);
   if (!entry) {
-    free(copy);
+    free(blob);
     return;
   }
   main->source_entry = entry;
-  main->source_blob = copy;
+  main->source_blob = blob;
 }
 
 void unregister_chunk_source(Proto* main) {

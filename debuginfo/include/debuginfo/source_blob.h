@@ -14,8 +14,10 @@
 //              under ("fib@fib.lua:3") and its line range
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jitscope {
@@ -37,6 +39,13 @@ inline constexpr char kSourceBlobMagic[8] = {'J', 'S', 'R', 'C', 'B', 'L', 'B', 
 inline constexpr uint64_t kMaxSourceBlobSize = uint64_t{64} << 20;
 
 std::vector<uint8_t> EncodeSourceBlob(const SourceBlob& blob);
+// The same bytes written straight into memory the caller owns, without
+// copying the text first (a JIT registers one blob per loaded chunk):
+// EncodedSourceBlobSize bytes for EncodeSourceBlobTo.
+size_t EncodedSourceBlobSize(std::string_view chunk_name, std::string_view text,
+                             const std::vector<SourceFunction>& functions);
+void EncodeSourceBlobTo(std::string_view chunk_name, std::string_view text,
+                        const std::vector<SourceFunction>& functions, uint8_t* out);
 // False (with *error naming the offset) on truncated, oversized or malformed input.
 bool DecodeSourceBlob(const uint8_t* data, size_t size, SourceBlob* out, std::string* error);
 
