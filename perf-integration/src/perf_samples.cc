@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -208,6 +209,53 @@ std::string OneLine(std::string_view text) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   if (out.size() > kMaxErrorDetailChars) out = out.substr(0, kMaxErrorDetailChars) + "...";
   return out;
+}
+
+// perf.data's own header (perf_file_header in tools/perf/util/header.h):
+// the magic, the header's size, the attr size, then the attrs, data and
+// event-type sections as {offset, size}. We only read up to the data one.
+constexpr size_t kPerfHeaderThroughDataSection = 56;
+constexpr size_t kPerfHeaderDataOffsetAt = 40;
+constexpr size_t kPerfHeaderDataSizeAt = 48;
+
+// After perf script failed: whether FILE is shorter than its own header
+// says, as a recording cut short (a full disk, a copy interrupted) leaves
+// it. perf 6.1 reads the samples through mmap without checking the file's
+// size, so it then chokes on the zeros past the end ("failed to process
+// type") or dies of SIGBUS (past the last page), saying nothing that names
+// the cause. Empty when the file looks whole or is not a perf.data file
+// with sections (garbage, the pipe format).
+std::string TruncationNote(const std::string& file) {
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  unsigned char h[kPerfHeaderThroughDataSection];
+  struct stat st;
+  bool read_ok = fstat(fd, &st) == 0 && pread(fd, h, sizeof(h), 0) == ssize_t(sizeof(h));
+  close(fd);
+  if (!read_ok) return "";
+  // perf writes the 64-bit magic "PERFILE2" in its own byte order.
+  bool little_endian;
+  if (memcmp(h, "PERFILE2", 8) == 0) {
+    little_endian = true;
+  } else if (memcmp(h, "2ELIFREP", 8) == 0) {
+    little_endian = false;
+  } else {
+    return "";
+  }
+  auto u64 = [&](size_t at) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; i++) v |= uint64_t(h[at + (little_endian ? i : 7 - i)]) << (8 * i);
+    return v;
+  };
+  if (u64(8) < kPerfHeaderThroughDataSection) return "";  // the pipe format's header has no sections
+  uint64_t data_offset = u64(kPerfHeaderDataOffsetAt);
+  uint64_t data_size = u64(kPerfHeaderDataSizeAt);
+  if (data_size > UINT64_MAX - data_offset) return "";
+  uint64_t data_end = data_offset + data_size;
+  uint64_t file_size = uint64_t(st.st_size);
+  if (data_end <= file_size) return "";
+  return "the file is truncated (" + std::to_string(file_size) + " bytes; its header puts the end of the samples at byte " +
+         std::to_string(data_end) + ")";
 }
 
 int64_t NowMs() {
@@ -442,12 +490,21 @@ bool RunPerfScript(const std::string& file, std::string* output, std::string* er
   } else if (too_big) {
     *error = "perf script on " + file + " printed more than " + std::to_string(kMaxPerfScriptOutputBytes >> 20) +
              " MiB; record fewer samples (lower -F or a shorter run)";
-  } else if (WIFSIGNALED(status)) {
-    *error = "perf script on " + file + " was killed by signal " + std::to_string(WTERMSIG(status)) +
-             (detail.empty() ? "" : ": " + detail);
-  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    *error = "perf script failed on " + file + " (exit " + std::to_string(WEXITSTATUS(status)) + ")" +
-             (detail.empty() ? "" : ": " + detail);
+  } else if (WIFSIGNALED(status) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    // perf crashing on bad data (SIGBUS on a truncated file, SIGSEGV on a
+    // corrupt one) is the same failure as perf rejecting it, so it gets the
+    // same message; the file's own header may say what is wrong with it.
+    std::string how;
+    if (WIFSIGNALED(status)) {
+      const char* name = strsignal(WTERMSIG(status));
+      how = "killed by signal " + std::to_string(WTERMSIG(status)) + (name != nullptr ? std::string(", ") + name : "");
+    } else {
+      how = "exit " + std::to_string(WEXITSTATUS(status));
+    }
+    *error = "perf script failed on " + file + " (" + how + ")";
+    std::string truncated = TruncationNote(file);
+    if (!truncated.empty()) *error += ": " + truncated;
+    if (!detail.empty()) *error += (truncated.empty() ? ": " : "; ") + detail;
   } else {
     return true;
   }

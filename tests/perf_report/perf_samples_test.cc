@@ -4,10 +4,12 @@
 #include "perf_integration/perf_samples.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "harness/paths.h"
@@ -319,6 +321,38 @@ TEST(ReadRecordingTest, FailingMissingOrGarbagePrintingPerfIsAOneLineError) {
     EXPECT_EQ(samples[0].frames[0].symbol,
               "args:script -i " + dir.File("perf.data") + " -F comm,pid,tid,time,ip,sym,dso --ns:");
   }
+}
+
+// The start of a perf.data header (perf_file_header, little-endian): magic,
+// header size, attr size, attrs {offset, size}, data {offset, size}.
+std::string PerfFileHeader(uint64_t data_offset, uint64_t data_size) {
+  std::string h = "PERFILE2";
+  for (uint64_t v : {uint64_t{104}, uint64_t{136}, uint64_t{104}, uint64_t{136}, data_offset, data_size})
+    for (int i = 0; i < 8; i++) h += char((v >> (8 * i)) & 0xff);
+  return h + std::string(104 - h.size(), '\0');
+}
+
+TEST(ReadRecordingTest, CrashingPerfIsAFailureAndATruncatedFileIsNamed) {
+  // perf 6.1 dies of SIGBUS, saying nothing, on a perf.data cut short near
+  // a page boundary: the same failure as any other, and the header tells.
+  TempDir dir;
+  WriteFile(dir.File("crashing-perf"), "#!/bin/sh\nkill -BUS $$\n", true);
+  ScopedEnv perf("JITSCOPE_PERF", dir.File("crashing-perf"));
+  std::vector<Sample> samples;
+  std::string error;
+  WriteFile(dir.File("perf.data"), PerfFileHeader(240, 100000) + std::string(4000, 'x'));
+  EXPECT_FALSE(ReadRecording(dir.path(), &samples, &error));
+  EXPECT_EQ(error, "perf script failed on " + dir.File("perf.data") + " (killed by signal " + std::to_string(SIGBUS) +
+                       ", " + strsignal(SIGBUS) + "): the file is truncated (4104 bytes; its header puts the end of the "
+                       "samples at byte 100240)");
+  // A whole file (or not a perf.data file at all) is not called truncated.
+  WriteFile(dir.File("perf.data"), PerfFileHeader(240, 100) + std::string(236, 'x'));
+  EXPECT_FALSE(ReadRecording(dir.path(), &samples, &error));
+  EXPECT_EQ(error, "perf script failed on " + dir.File("perf.data") + " (killed by signal " + std::to_string(SIGBUS) +
+                       ", " + strsignal(SIGBUS) + ")");
+  WriteFile(dir.File("perf.data"), "not really perf data");
+  EXPECT_FALSE(ReadRecording(dir.path(), &samples, &error));
+  EXPECT_EQ(error.find("truncated"), std::string::npos) << error;
 }
 
 TEST(ReadRecordingTest, RealPerfRejectsGarbagePerfData) {
