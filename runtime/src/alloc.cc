@@ -14,19 +14,27 @@ constexpr size_t kSlabHeader = 16;
 
 // A read-write (never executable) anonymous mapping of kSlabBytes aligned to
 // kSlabBytes, advised for transparent huge pages.
-void* map_slab() {
+void* map_aligned(size_t len) {
   constexpr size_t n = SmallAlloc::kSlabBytes;
-  void* m = mmap(nullptr, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* m = mmap(nullptr, len + n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) throw std::bad_alloc();
   uintptr_t base = reinterpret_cast<uintptr_t>(m);
   uintptr_t aligned = (base + n - 1) & ~(uintptr_t{n} - 1);
   if (aligned > base) munmap(m, aligned - base);
-  uintptr_t end = aligned + n;
-  if (base + 2 * n > end) munmap(reinterpret_cast<void*>(end), base + 2 * n - end);
-  void* slab = reinterpret_cast<void*>(aligned);
-  madvise(slab, n, MADV_HUGEPAGE);  // advice only: without THP it is 4 KiB pages
-  return slab;
+  uintptr_t end = aligned + len;
+  if (base + len + n > end) munmap(reinterpret_cast<void*>(end), base + len + n - end);
+  void* block = reinterpret_cast<void*>(aligned);
+  madvise(block, len, MADV_HUGEPAGE);  // advice only: without THP it is 4 KiB pages
+  return block;
 }
+
+void* map_slab() { return map_aligned(SmallAlloc::kSlabBytes); }
+
+// Blocks of kSlabBytes or more (big tables' arrays and hash parts, the
+// string table) are mappings of their own, rounded up to whole huge pages:
+// glibc would mmap them with 4 KiB pages, and a hash lookup in a 16 MiB
+// table is then a TLB miss as well as a cache miss (k_nucleotide).
+size_t huge_length(size_t n) { return (n + SmallAlloc::kSlabBytes - 1) & ~(SmallAlloc::kSlabBytes - 1); }
 }  // namespace
 
 void* SmallAlloc::carve(int c) {
@@ -49,9 +57,18 @@ void* SmallAlloc::carve(int c) {
 }
 
 void* SmallAlloc::big_alloc(size_t n) {
+  if (n >= kSlabBytes) return map_aligned(huge_length(n));  // zero-filled by the kernel
   void* p = std::malloc(n);
   if (!p) throw std::bad_alloc();
   return p;
+}
+
+void SmallAlloc::big_free(void* p, size_t n) {
+  if (n >= kSlabBytes) {
+    munmap(p, huge_length(n));
+    return;
+  }
+  std::free(p);
 }
 
 void* SmallAlloc::resize(void* p, size_t old_n, size_t new_n) {
@@ -63,7 +80,7 @@ void* SmallAlloc::resize(void* p, size_t old_n, size_t new_n) {
 #else
   if (!p) return alloc(new_n);
 #if !defined(JITVM_ALLOC_CHECK)
-  if (old_n > kMaxSmall && new_n > kMaxSmall) {
+  if (old_n > kMaxSmall && new_n > kMaxSmall && old_n < kSlabBytes && new_n < kSlabBytes) {
     void* q = std::realloc(p, new_n);
     if (!q) throw std::bad_alloc();
     return q;

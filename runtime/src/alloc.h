@@ -15,7 +15,8 @@
 //   Global.
 // - Sized free: the caller passes the same size it allocated with (the size is
 //   known from the object: String len, Table asize/hsize, Closure nupvalues...),
-//   so blocks carry no header. Sizes above kMaxSmall go to malloc/free.
+//   so blocks carry no header. Sizes above kMaxSmall go to malloc/free, and
+//   from kSlabBytes on to mappings of their own advised for huge pages.
 // - Memory of freed small blocks stays in its size class until the state is
 //   closed (release_all); it is not returned to the OS or to other classes.
 // - Under AddressSanitizer everything goes straight to malloc/free so that
@@ -88,6 +89,9 @@ class SmallAlloc {
     if (!p) throw std::bad_alloc();
     return p;
 #else
+#if !defined(JITVM_ALLOC_CHECK)
+    if (n >= kSlabBytes) return big_alloc(n);  // a fresh mapping: already zero
+#endif
     void* p = alloc(n);
     memset(p, 0, n);
     return p;
@@ -110,7 +114,7 @@ class SmallAlloc {
       free_[c] = b;
       return;
     }
-    std::free(p);
+    big_free(p, n);
 #endif
   }
 
@@ -130,7 +134,8 @@ class SmallAlloc {
     FreeBlock* next;
   };
   void* carve(int c);
-  void* big_alloc(size_t n);
+  void* big_alloc(size_t n);  // above kMaxSmall: malloc, or a huge-page mapping from kSlabBytes on
+  void big_free(void* p, size_t n);
   void* checked_alloc(size_t n);
   void checked_free(void* p, size_t n);
 

@@ -29,19 +29,17 @@ static uint32_t hash_string(const char* s, size_t l) {
 }
 
 static void resize_strings(Global* g, uint32_t newsize) {
-  String** nt = static_cast<String**>(calloc(newsize, sizeof(String*)));
-  if (!nt) throw std::bad_alloc();
+  auto* nt = static_cast<StringSlot*>(g->pool.alloc_zeroed(size_t{newsize} * sizeof(StringSlot)));
+  uint32_t mask = newsize - 1;
+  // The slots carry the hashes: rehashing never touches a string.
   for (uint32_t i = 0; i < g->strt_size; i++) {
-    String* s = g->strt[i];
-    while (s) {
-      String* next = s->hash_next;
-      uint32_t h = s->hash & (newsize - 1);
-      s->hash_next = nt[h];
-      nt[h] = s;
-      s = next;
-    }
+    const StringSlot& slot = g->strt[i];
+    if (!slot.s) continue;
+    uint32_t j = slot.hash & mask;
+    while (nt[j].s) j = (j + 1) & mask;
+    nt[j] = slot;
   }
-  free(g->strt);
+  g->pool.free(g->strt, size_t{g->strt_size} * sizeof(StringSlot));
   g->strt = nt;
   g->strt_size = newsize;
 }
@@ -49,11 +47,15 @@ static void resize_strings(Global* g, uint32_t newsize) {
 String* new_string(State* L, const char* str, size_t l) {
   Global* g = L->g;
   uint32_t h = hash_string(str, l);
-  for (String* s = g->strt[h & (g->strt_size - 1)]; s; s = s->hash_next) {
-    if (s->len == l && s->hash == h && memcmp(str, s->data, l) == 0) {
+  uint32_t mask = g->strt_size - 1;
+  uint32_t i = h & mask;
+  for (;; i = (i + 1) & mask) {
+    const StringSlot& slot = g->strt[i];
+    if (!slot.s) break;
+    if (slot.hash == h && slot.len == l && memcmp(str, slot.s->data, l) == 0) {
       // A string found dead but not yet swept is resurrected (it may be in the sweep's future).
-      s->hdr.marked &= ~2;
-      return s;
+      slot.s->hdr.marked &= ~2;
+      return slot.s;
     }
   }
   if (l > 0x7fffffff) error(L, "string length overflow");
@@ -64,22 +66,33 @@ String* new_string(State* L, const char* str, size_t l) {
   s->len = static_cast<uint32_t>(l);
   memcpy(s->data, str, l);
   s->data[l] = '\0';
-  gc_link(L, &s->hdr, kTString, bytes);
-  uint32_t idx = h & (g->strt_size - 1);
-  s->hash_next = g->strt[idx];
-  g->strt[idx] = s;
+  gc_link(L, &s->hdr, kTString, bytes);  // never collects: slot i is still the free one
+  g->strt[i] = StringSlot{s, h, static_cast<uint32_t>(l)};
   g->strt_count++;
-  if (g->strt_count > g->strt_size && g->strt_size <= 0x40000000u) resize_strings(g, g->strt_size * 2);
+  if (g->strt_count > g->strt_size / 2 && g->strt_size <= 0x40000000u) resize_strings(g, g->strt_size * 2);
   return s;
 }
 
 void strings_init(Global* g) { resize_strings(g, 1024); }
 
 void strings_remove(Global* g, String* s) {
-  String** pp = &g->strt[s->hash & (g->strt_size - 1)];
-  while (*pp && *pp != s) pp = &(*pp)->hash_next;
-  if (!*pp) return;  // never interned (allocation failed at the heap limit)
-  *pp = s->hash_next;
+  uint32_t mask = g->strt_size - 1;
+  uint32_t i = s->hash & mask;
+  while (g->strt[i].s != s) {
+    if (!g->strt[i].s) return;  // never interned (allocation failed at the heap limit)
+    i = (i + 1) & mask;
+  }
+  // Backward-shift deletion: move later entries of the probe run into the
+  // hole unless that would put them before their home slot.
+  for (uint32_t j = (i + 1) & mask; g->strt[j].s; j = (j + 1) & mask) {
+    uint32_t home = g->strt[j].hash & mask;
+    // Does home lie cyclically in (i, j]? Then the entry must stay.
+    bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    g->strt[i] = g->strt[j];
+    i = j;
+  }
+  g->strt[i].s = nullptr;
   g->strt_count--;
 }
 

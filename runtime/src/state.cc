@@ -63,8 +63,8 @@ void state_close(State* L) {
   if (!L) return;
   close_upvals(L, L->stack);
   gc_free_all(L);
+  L->g->pool.free(L->g->strt, size_t{L->g->strt_size} * sizeof(StringSlot));
   L->g->pool.release_all();  // every object is freed by now; this returns the slabs
-  free(L->g->strt);
   munmap(L->stack, kStackSlots * sizeof(Value));
   free(L->base_ci);
   delete L->g;

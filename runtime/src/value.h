@@ -115,12 +115,19 @@ struct String {
   uint8_t reserved;  // 1 for reserved words (used by the lexer), else 0
   uint32_t hash;
   uint32_t len;
-  String* hash_next;  // intern table chain
   char data[1];       // len bytes + NUL
 
   const char* c_str() const { return data; }
   std::string str() const { return std::string(data, len); }
 };
+
+// A slot of the intern table (Global::strt); s == nullptr: empty.
+struct StringSlot {
+  String* s;
+  uint32_t hash;
+  uint32_t len;
+};
+
 
 struct Userdata {
   GCObject hdr;
