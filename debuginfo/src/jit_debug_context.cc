@@ -220,9 +220,10 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
 // Packing merges every range holding single-function entries or symbols of
 // freed code. Compression (after free, or kAlways) also rebuilds packed groups
 // as compressed ones. ART compresses only after a code GC and leaves the
-// group of the newest code; beyond ART, kAfterFree compresses at every pack
-// all ranges but the one new code is going into (they are stable), so
-// long-running programs without code GC get compressed debug info too.
+// group of the newest code; beyond ART, kAfterFree compresses all ranges but
+// the one new code is going into (they are stable) at every CompressNow and,
+// with compress_stable_at_pack, at every pack too, so long-running programs
+// without code GC get compressed debug info too.
 std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
   std::set<uint64_t> ranges = dirty_ranges_;
   dirty_ranges_.clear();

@@ -7,11 +7,13 @@
 // same 2^range_bits (64 KiB) range are merged into one ELF (one CIE, all FDEs,
 // symbols of freed code dropped); after code is freed, packed groups are
 // rebuilt xz-compressed into .gnu_debugdata, except the group of the most
-// recently added code (kAlways: every packed group at once). Beyond ART:
-// kAfterFree also compresses at every pack all ranges but the one new code is
-// going into (they are stable), so long-running programs without code GC
-// get compressed debug info too. Full-mode
-// entries (DWARF lines) are never packed. Replacement entries are linked
+// recently added code (kAlways: every packed group at once). Beyond ART,
+// so that long-running programs without code GC get compressed debug info
+// too: kAfterFree also compresses all ranges but the one new code is going
+// into (they are stable), either at every pack (compress_stable_at_pack, the
+// default) or whenever the owner calls CompressNow() (jitvm: once its JIT
+// has been idle for a while). Full-mode entries (DWARF lines) are never
+// packed. Replacement entries are linked
 // before the entries they replace are unlinked, so readers never see a gap.
 #pragma once
 
