@@ -42,10 +42,18 @@ std::vector<JitDebugContext::Group*> JitDebugContext::AllGroups() const {
   return all;
 }
 
+std::vector<JitDebugContext::Live>::iterator JitDebugContext::Range::LowerBound(uint64_t address) {
+  return std::lower_bound(codes.begin(), codes.end(), address,
+                          [](const Live& l, uint64_t a) { return l.address < a; });
+}
+
 JitDebugContext::Live* JitDebugContext::Range::Find(uint64_t address) {
-  auto it = std::lower_bound(codes.begin(), codes.end(), address,
-                             [](const Live& l, uint64_t a) { return l.address < a; });
+  auto it = LowerBound(address);
   return it != codes.end() && it->address == address ? &*it : nullptr;
+}
+
+bool JitDebugContext::StableRange(uint64_t range_index) const {
+  return options_.compress == CompressPolicy::kAlways || range_index != last_range_;
 }
 
 JitDebugContext::Range& JitDebugContext::RangeOf(uint64_t range_index) {
@@ -171,11 +179,10 @@ void JitDebugContext::Unregister(Group* g) {
 bool JitDebugContext::AddCode(const CodeInfo& code) {
   if (code.size == 0) return false;
   uint64_t t0 = now_ns();
-  uint64_t range_index = code.address >> options_.range_bits;
   ElfWriterOptions opts;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto known = ranges_.find(range_index);
+    auto known = ranges_.find(code.address >> options_.range_bits);
     if (known != ranges_.end() && known->second.Find(code.address)) return false;
     opts = WriterOptions();
   }
@@ -188,14 +195,12 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
       opts.full ? WriteMiniDebugInfo({&code}, opts) : WritePreparedMiniDebugInfo({prepared.get()}, opts);
 
   std::lock_guard<std::mutex> lock(mu_);
-  range_index = code.address >> options_.range_bits;  // options may have changed meanwhile
+  uint64_t range_index = code.address >> options_.range_bits;
   Range& range = RangeOf(range_index);
-  auto at = std::lower_bound(range.codes.begin(), range.codes.end(), code.address,
-                             [](const Live& l, uint64_t a) { return l.address < a; });
+  if (range.codes.capacity() == 0) range.codes.reserve(64);  // about what a range holds
+  auto at = range.LowerBound(code.address);
   if (at != range.codes.end() && at->address == code.address) return false;  // added meanwhile by another thread
   size_t index = static_cast<size_t>(at - range.codes.begin());
-  if (range.codes.capacity() == 0) range.codes.reserve(64);  // about what a range holds
-  at = range.codes.begin() + static_cast<std::ptrdiff_t>(index);
   range.codes.insert(at, Live{code.address, std::move(prepared), nullptr});
   live_count_++;
   last_range_ = range_index;
@@ -234,7 +239,7 @@ std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
   bool stable = compress && (!with_singles || options_.compress_stable_at_pack || always);
   if (stable)
     for (uint64_t range : with_packed_)
-      if (always || range != last_range_) ranges.insert(range);
+      if (StableRange(range)) ranges.insert(range);
   std::vector<Rebuild> plan;
   plan.reserve(ranges.size());
   for (uint64_t range_index : ranges) {
@@ -242,7 +247,7 @@ std::vector<JitDebugContext::Rebuild> JitDebugContext::Plan(bool with_singles) {
     Rebuild r;
     r.range = range_index;
     r.generation = range.generation;
-    bool compressed = always || (stable && range_index != last_range_);
+    bool compressed = stable && StableRange(range_index);
     r.kind = compressed ? Group::kCompressed : Group::kPacked;
     // Shared, not copied: the lock is held here, and a code freed meanwhile
     // stays alive for the build (which is then discarded by Apply anyway).
@@ -321,7 +326,7 @@ bool JitDebugContext::CompressionPending() {
   std::lock_guard<std::mutex> lock(mu_);
   if (options_.full || options_.compress == CompressPolicy::kOff) return false;
   for (uint64_t range : with_packed_)
-    if (options_.compress == CompressPolicy::kAlways || range != last_range_) return true;
+    if (StableRange(range)) return true;
   return false;
 }
 

@@ -12,8 +12,8 @@ namespace {
 // Each slab starts with a link to the previous slab; 16 bytes keep blocks 16-aligned.
 constexpr size_t kSlabHeader = 16;
 
-// A read-write (never executable) anonymous mapping of kSlabBytes aligned to
-// kSlabBytes, advised for transparent huge pages.
+// A read-write (never executable) anonymous mapping of len bytes (a multiple
+// of kSlabBytes) aligned to kSlabBytes, advised for transparent huge pages.
 void* map_aligned(size_t len) {
   constexpr size_t n = SmallAlloc::kSlabBytes;
   void* m = mmap(nullptr, len + n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -242,10 +242,9 @@ int real_main(int argc, char** argv) {
         return 2;
       }
     } else if (strncmp(a, "--jit-debug-compress-idle=", 26) == 0) {
-      char* end = nullptr;
-      errno = 0;
-      unsigned long long ms = strtoull(a + 26, &end, 10);
-      if (a[26] == '\0' || a[26] == '-' || *end != '\0' || errno != 0 || ms > 24ull * 3600 * 1000) {
+      char* end;
+      long ms = strtol(a + 26, &end, 10);
+      if (*end || end == a + 26 || ms < 0 || ms > 24L * 3600 * 1000) {
         fprintf(stderr, "jitvm: invalid value in '%s' (expected milliseconds, at most a day)\n", a);
         return 2;
       }

@@ -137,6 +137,7 @@ class JitDebugContext {
     std::vector<Group*> groups;
     size_t singles = 0;        // groups by kind
     size_t packed = 0;
+    std::vector<Live>::iterator LowerBound(uint64_t address);  // first code at or after it
     Live* Find(uint64_t address);
   };
 
@@ -164,6 +165,9 @@ class JitDebugContext {
   void Build(std::vector<Rebuild>& plan, const ElfWriterOptions& opts);
   void Apply(std::vector<Rebuild>& plan);
   ElfWriterOptions WriterOptions() const;  // under mu_
+  // Under mu_: whether a packed group of this range is compressed by
+  // CompressNow (all but the newest range; every one with kAlways).
+  bool StableRange(uint64_t range_index) const;
   std::vector<Group*> AllGroups() const;   // under mu_
 
   std::map<size_t, std::vector<uint8_t*>> spares_;  // block size -> unused blocks of alloc_
