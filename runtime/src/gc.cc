@@ -182,7 +182,7 @@ void free_object(State* L, GCObject* o) {
     case kTProto: {
       Proto* p = reinterpret_cast<Proto*>(o);
       if (g->jit) g->jit->OnProtoFree(p);
-      unregister_chunk_source(p);
+      unregister_chunk_source(L, p);
       if (g->on_proto_free) g->on_proto_free(g->on_proto_free_ctx, p);
       g->total_bytes -= sizeof(Proto);
       delete p;

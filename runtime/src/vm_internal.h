@@ -61,7 +61,7 @@ int ipairs_aux(State* L);
 void assign_function_names(Proto* main);
 // Source blobs of loaded chunks for outside tools (chunk_sources.cc).
 void register_chunk_source(State* L, Proto* main, const char* src, size_t len);
-void unregister_chunk_source(Proto* main);
+void unregister_chunk_source(State* L, Proto* main);
 
 void strings_init(Global* g);
 void strings_remove(Global* g, String* s);

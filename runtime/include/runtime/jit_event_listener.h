@@ -1,9 +1,12 @@
 // Code events of the jitvm JIT. The runtime reports code it loads and frees to
 // listeners and knows nothing of what they do with it (GDB JIT interface, perf
-// map, jitdump, tombstone capture). Listeners are called with the JIT's lock
-// held, from the compiler thread (loads) or the VM thread (frees); they must
-// be quick and must not call back into the VM; slow work belongs on a thread
-// of the listener's own (see Sync).
+// map, jitdump, tombstone capture). Loads are reported on the compiler thread
+// only, without the JIT's lock, before the code can run; frees and
+// OnCodeGcDone with the lock held, on the VM thread. So a load may run at the
+// same time as the free of other code: listeners lock what the two share.
+// A code's load always comes before its free. Listeners must be quick and
+// must not call back into the VM; slow work belongs on a thread of the
+// listener's own (see Sync).
 #pragma once
 
 #include "debuginfo/code_event.h"

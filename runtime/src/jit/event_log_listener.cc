@@ -24,10 +24,12 @@ EventLog::~EventLog() {
 }
 
 void EventLog::Write(const char* kind, const jitscope::CodeInfo& code) {
+  // The time is taken under the lock: loads (compiler thread) and frees (VM
+  // thread) may come at once, and the log stays in time order.
+  std::lock_guard<std::mutex> lock(mu_);
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   unsigned long long ns = static_cast<unsigned long long>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-  std::lock_guard<std::mutex> lock(mu_);
   fprintf(file_, "%s %llu 0x%llx %llu %s\n", kind, ns, static_cast<unsigned long long>(code.address),
           static_cast<unsigned long long>(code.size), code.name.c_str());
   fflush(file_);  // readable while the VM runs or is stopped

@@ -86,8 +86,12 @@ void Jit::RequestCompile(Proto* p, bool wait) {
   if (get_state(p) != kNone) return;
   set_state(p, kQueued);
   queue_.push_back(p);
+  // Notified without the lock, so the compiler thread does not wake only to
+  // block on it.
+  lock.unlock();
   cv_.notify_one();
   if (!wait) return;
+  lock.lock();
   while (get_state(p) == kQueued) {
     auto it = std::find(blocked_.begin(), blocked_.end(), p);
     if (it != blocked_.end()) {
@@ -144,7 +148,11 @@ void Jit::CompilerLoop() {
       set_state(p, kFailed);
     }
     in_progress_ = nullptr;
+    // Woken after the unlock: a waiter woken under the lock would block on it
+    // at once (two more futex calls and a context switch per compile).
+    lock.unlock();
     done_cv_.notify_all();
+    lock.lock();
   }
 }
 
@@ -205,14 +213,26 @@ int Jit::CompileOne(Proto* p) {
   code->info.lines = std::move(out.lines);
   code->info.code_bytes = rx;
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    code->info.name = NameFor(p);
+  }
+  // Listeners hear of the code before anything can run it, but without the
+  // JIT's lock: registering debug info takes microseconds, and the VM thread
+  // takes this lock to queue every hot function (and to free code in a GC),
+  // so under the lock it would wait for the listeners. Nothing can free this
+  // code before it is installed below, so its OnCodeLoaded always comes
+  // before its OnCodeFreed; its memory was freed (OnCodeFreed of the code
+  // that had it, then CodeCache::Free) before Allocate returned it. p stays
+  // a GC root meanwhile (in_progress_). Loads are reported on this thread
+  // only; listeners lock what they share with OnCodeFreed themselves.
+  for (JitEventListener* l : listeners_) l->OnCodeLoaded(code->info);
   std::lock_guard<std::mutex> lock(mu_);
-  code->info.name = NameFor(p);
   installed_[p] = code;
   stats_.compiled++;
   stats_.compile_ns += static_cast<uint64_t>(ns);
   stats_.bytecodes += p->code.size();
   stats_.code_bytes += size;
-  for (JitEventListener* l : listeners_) l->OnCodeLoaded(code->info);
   set_state(p, kInstalled);
   __atomic_store_n(&p->jit_code, static_cast<void*>(code), __ATOMIC_RELEASE);
   return 0;

@@ -5,7 +5,7 @@
 namespace jitvm {
 namespace jit {
 
-// Listeners run with the JIT's lock held, so reported_error_ needs no lock of
+// Loads are reported on the compiler thread only, so reported_error_ needs no lock of
 // its own; one message per run is enough to tell the user the file is incomplete.
 void PerfMapListener::OnCodeLoaded(const jitscope::CodeInfo& code) {
   std::string error;
