@@ -436,11 +436,20 @@ std::vector<uint8_t> EncodeEhFrameProgram(const CodeInfo& code, uint16_t machine
 namespace {
 // Must match WriteEhFrameCie and WriteEhFrameFdeWithProgram: the CIE's size
 // is measured once; an FDE is 17 bytes of header plus its program, padded.
-size_t EhFrameCieSize(uint16_t machine) {
+// Measured once per machine (it was a CIE written into a fresh vector twice
+// per table).
+size_t MeasureEhFrameCie(uint16_t machine) {
   std::vector<uint8_t> bytes;
   ByteWriter w(&bytes);
   WriteEhFrameCie(w, *CfiArchFor(machine));
   return bytes.size();
+}
+size_t EhFrameCieSize(uint16_t machine) {
+  if (machine == kElfMachineX86_64) {
+    static const size_t x86_64 = MeasureEhFrameCie(kElfMachineX86_64);
+    return x86_64;
+  }
+  return MeasureEhFrameCie(machine);
 }
 }  // namespace
 
@@ -458,7 +467,7 @@ std::vector<uint8_t> WriteEhFrameTable(const std::vector<const EhFrameTableEntry
   const CfiArch* arch = CfiArchFor(machine);
   if (!arch) return bytes;
   ByteWriter w(&bytes);
-  bytes.reserve(EhFrameTableSize(entries));
+  bytes.reserve(EhFrameTableSize(entries, machine));
   size_t cie = WriteEhFrameCie(w, *arch);
   for (const EhFrameTableEntry* e : entries) {
     if (e->program.empty()) continue;

@@ -191,6 +191,8 @@ CodeCache::CodeCache(int code_fd, uint8_t* rw, uint8_t* rx, size_t capacity, uin
       capacity_(capacity),
       data_begin_(reinterpret_cast<uintptr_t>(data)),
       data_capacity_(data_capacity),
+      code_populated_(rx_begin_),
+      data_populated_(data_begin_),
       code_(rx_begin_, capacity, kCodeAlignment),
       data_(data_begin_, data_capacity, kDataAlignment) {}
 
@@ -201,6 +203,50 @@ CodeCache::~CodeCache() {
   if (code_fd_ >= 0) close(code_fd_);
 }
 
+namespace {
+
+// Both regions are shared memfd mappings, whose pages the kernel maps one
+// 4 KiB fault at a time (shmem has no huge pages by default), and the code's
+// twice: on the write through the RW view and on the first run through the
+// RX view. On this VM a fault costs microseconds (a trap and an exit to the
+// hypervisor): at 20,000 compiled functions the data region's faults were a
+// quarter of the debug info's cost. So the allocators' high-water marks move
+// in steps of kPopulateStep, each populated with one madvise per view. Older
+// kernels without MADV_POPULATE_* (5.14) just fault as before.
+constexpr uintptr_t kPopulateStep = 256 << 10;
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+// Moves *populated past `end` (within [.., limit)); returns the range to populate.
+bool NextPopulateRange(uintptr_t end, uintptr_t limit, uintptr_t* populated, uintptr_t* from, uintptr_t* to) {
+  if (end <= *populated) return false;
+  uintptr_t next = std::min(limit, (end + kPopulateStep - 1) & ~(kPopulateStep - 1));
+  *from = *populated;
+  *to = next;
+  *populated = next;
+  return *to > *from;
+}
+
+}  // namespace
+
+void CodeCache::PopulateCode(uintptr_t end) {
+  uintptr_t from, to;
+  if (!NextPopulateRange(end, rx_begin_ + capacity_, &code_populated_, &from, &to)) return;
+  madvise(rw_begin_ + (from - rx_begin_), to - from, MADV_POPULATE_WRITE);
+  madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_READ);
+}
+
+void CodeCache::PopulateData(uintptr_t end) {
+  uintptr_t from, to;
+  if (!NextPopulateRange(end, data_begin_ + data_capacity_, &data_populated_, &from, &to)) return;
+  madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+}
+
 uint8_t* CodeCache::Allocate(size_t size) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::optional<uintptr_t> rx = code_.Allocate(size);
@@ -209,6 +255,7 @@ uint8_t* CodeCache::Allocate(size_t size) {
     return nullptr;
   }
   size_t rounded = code_.AllocationSize(*rx);
+  PopulateCode(*rx + rounded);
   // Bytes the compiler leaves unwritten (alignment padding) must trap too.
   std::memset(rw_begin_ + (*rx - rx_begin_), kTrapByte, rounded);
   totals_.code_bytes_allocated += rounded;
@@ -275,6 +322,7 @@ uint8_t* CodeCache::AllocateData(size_t size) {
     totals_.failed_data_allocations++;
     return nullptr;
   }
+  PopulateData(*addr + size);
   return reinterpret_cast<uint8_t*>(*addr);
 }
 

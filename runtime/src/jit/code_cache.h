@@ -131,7 +131,13 @@ class CodeCache {
   const uintptr_t data_begin_;
   const size_t data_capacity_;
 
+  // Populates the pages up to `end` (and some ahead) at once; mutex_ held.
+  void PopulateCode(uintptr_t end);
+  void PopulateData(uintptr_t end);
+
   mutable std::mutex mutex_;
+  uintptr_t code_populated_;  // RX addresses below this have their pages mapped in both views
+  uintptr_t data_populated_;
   RangeAllocator code_;  // over RX addresses
   RangeAllocator data_;
   CodeCacheStats totals_;  // lifetime counters only; allocator stats are taken on demand
