@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <malloc.h>
 #include <pthread.h>
 
 #include "crash_handler.h"
@@ -154,17 +153,6 @@ struct MainArgs {
 int main(int argc, char** argv) {
   constexpr size_t kVmStackSize = size_t{1} << 30;  // reserved, committed only as touched
   MainArgs args{argc, argv, 0};
-  if (!getenv("JITVM_MALLOC_ARENAS")) {
-    // One malloc arena for the VM, compiler and debug-info threads, grown in
-    // 1 MiB steps. glibc gives each thread an arena of its own and grows
-    // those by one mprotect per 4 KiB page: ~10,000 system calls for 20,000
-    // compiled functions, whose descriptions and debug info outlive the
-    // compile. The threads rarely malloc at the same time, and small blocks
-    // come from per-thread caches without the arena lock anyway.
-    // JITVM_MALLOC_ARENAS=1 in the environment keeps glibc's defaults.
-    mallopt(M_ARENA_MAX, 1);
-    mallopt(M_TOP_PAD, 1 << 20);
-  }
   // The process's first thread only joins, but a signal sent to the process
   // may land on it: give it a stack to handle that on too.
   InstallCrashAltStack();
