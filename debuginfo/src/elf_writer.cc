@@ -435,9 +435,8 @@ std::vector<uint8_t> EncodeEhFrameProgram(const CodeInfo& code, uint16_t machine
 
 namespace {
 // Must match WriteEhFrameCie and WriteEhFrameFdeWithProgram: the CIE's size
-// is measured once; an FDE is 17 bytes of header plus its program, padded.
-// Measured once per machine (it was a CIE written into a fresh vector twice
-// per table).
+// is measured once per machine (not written into a fresh vector for every
+// table); an FDE is 17 bytes of header plus its program, padded.
 size_t MeasureEhFrameCie(uint16_t machine) {
   std::vector<uint8_t> bytes;
   ByteWriter w(&bytes);

@@ -2,9 +2,10 @@
 // function, under the names its code is compiled with) through the twin
 // descriptor __jit_source_descriptor, so tools in other processes can show
 // Lua source without the files.
-#include <cstdlib>
-#include <cstring>
 #include <new>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "debuginfo/jit_descriptor_writer.h"
 #include "debuginfo/source_blob.h"
