@@ -195,6 +195,7 @@ int Jit::CompileOne(Proto* p) {
   code->size = alloc_size;
   code->entry = reinterpret_cast<JitEntry>(rx + out.code.labelOffset(out.entry));
   code->call.entry = code->entry;
+  code->call.body_entry = rx + out.code.labelOffset(out.body_entry);
   code->call.code = p->code.data();
   code->call.call_count = &p->call_count;
   code->call.maxstacksize = p->maxstacksize;

@@ -58,6 +58,11 @@ struct JitCallHeader {
   uint32_t maxstacksize = 0;
   uint32_t numparams = 0;
   uint32_t fixed_arity = 0;           // 1 when the callee is not vararg (inline call allowed)
+  // Past the prologue: where an inline tail call from other compiled code
+  // continues, in the frame the caller already has. Every compiled function
+  // of a Jit has the same prologue (the same pushes, the same frame shape),
+  // so the caller's frame is exactly the one this code would have built.
+  const void* body_entry = nullptr;
 };
 
 struct JitCode {

@@ -1,5 +1,6 @@
 #include "jit_compiler.h"
 
+#include <bitset>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -57,14 +58,16 @@ class Compiler {
     out_->pc_labels.resize(static_cast<size_t>(n) + 1);
     for (int i = 0; i <= n; i++) out_->pc_labels[static_cast<size_t>(i)] = a.newLabel();
     FindJumpTargets();
+    ComputeNumberSlots();
     ret_epilogue_ = a.newLabel();
     for_body_fast_.resize(for_body_index_.size());
     for (size_t t = 0; t < for_body_index_.size(); t++)
       if (for_body_index_[t] >= 0) for_body_fast_[t] = a.newLabel();
-    tail_epilogue_ = a.newLabel();
     out_->entry = a.newLabel();
+    out_->body_entry = a.newLabel();
     a.bind(out_->entry);
     EmitPrologue();
+    a.bind(out_->body_entry);
     // Register setup: L, ci, base, closure, constants.
     a.mov(kL, rdi);
     a.mov(kCi, rsi);
@@ -185,26 +188,18 @@ class Compiler {
       Pop(rbp, jitscope::kDwRbp);
     }
   }
-  // One epilogue for every return (eax = the return value) and one for every
-  // tail jump (r8 = the target), after the slow paths: each inline epilogue
-  // cost ~25 bytes of code and ~20 bytes of CFI, and returns and tail calls
-  // have a fast and a slow path each.
+  // One epilogue for every return (eax = the return value), after the slow
+  // paths: each inline epilogue cost ~25 bytes of code and ~20 bytes of CFI,
+  // and returns have a fast and a slow path each. Tail calls have none: they
+  // continue in the callee's body in this frame (JitCallHeader::body_entry).
   void EmitSharedEpilogues(int n) {
     Assembler& a = *a_;
-    if (!need_ret_epilogue_ && !need_tail_epilogue_) return;
+    if (!need_ret_epilogue_) return;
     AddLine(n > 0 ? n - 1 : 0);  // the function's last line (its final RETURN)
-    if (need_ret_epilogue_) {
-      a.bind(ret_epilogue_);
-      EmitEpilogue();
-      a.ret();
-      RestoreBodyState();
-    }
-    if (need_tail_epilogue_) {
-      a.bind(tail_epilogue_);
-      EmitEpilogue();
-      a.jmp(r8);
-      RestoreBodyState();
-    }
+    a.bind(ret_epilogue_);
+    EmitEpilogue();
+    a.ret();
+    RestoreBodyState();
   }
   // FORLOOP's back jump, with the new loop variable (in xmm0) in xmm3.
   void JumpToForBody(int body) {
@@ -241,6 +236,25 @@ class Compiler {
     a.movzx(ecx, st);
     a.mov(dv, r11);
     a.mov(dt, cl);
+  }
+
+  // CopyValue from RK(x) (as an xmmword Mem `src`), for a source the
+  // number-slot analysis proved a number at the current bytecode: the tag is
+  // stored as a constant, so the store does not wait for a load of the tag
+  // just written. Clobbers r11 (and rcx otherwise), as CopyValue.
+  void CopyRK(const Mem& dst, int x, const Mem& src) {
+    if (!KnownNum(pc_, x)) {
+      CopyValue(dst, src);
+      return;
+    }
+    Mem sv = src, dv = dst, dt = dst;
+    sv.setSize(8);
+    dv.setSize(8);
+    dt.setSize(1);
+    dt.addOffset(kTagOff);
+    a_->mov(r11, sv);
+    a_->mov(dv, r11);
+    a_->mov(dt, kTNumber);
   }
 
   // Slow paths go out of line, after the whole function body (in the body's
@@ -395,7 +409,8 @@ class Compiler {
 
   // Array-part address of integer key at RK(x) in table `tab` into rdx, or jump to miss.
   // key_reg: the register holding R(x)'s payload (the register cache), if any.
-  void ArraySlot(const Gp& tab, int x, const Label& miss, const Xmm* key_reg = nullptr) {
+  // tag_checked: R(x) is known to be a number here (no tag test).
+  void ArraySlot(const Gp& tab, int x, const Label& miss, const Xmm* key_reg = nullptr, bool tag_checked = false) {
     Assembler& a = *a_;
     if (ISK(x)) {
       const Value& kv = KVal(x);
@@ -411,8 +426,10 @@ class Compiler {
       a.add(rdx, static_cast<int32_t>((idx - 1) * kValueSize));
       return;
     }
-    a.cmp(Tag(x), kTNumber);
-    a.jne(miss);
+    if (!tag_checked && !KnownNum(pc_, x)) {
+      a.cmp(Tag(x), kTNumber);
+      a.jne(miss);
+    }
     if (key_reg)
       a.movapd(xmm1, *key_reg);
     else
@@ -435,9 +452,10 @@ class Compiler {
   // Array-part slot for storing under integer key RK(x) in the table at `tab`
   // (address in rdx): goes to `store` when the slot holds a value or the table
   // has no metatable (no __newindex can apply); otherwise to `slow`.
-  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow, const Xmm* key_reg = nullptr) {
+  void ArrayStoreSlot(const Gp& tab, int x, const Label& store, const Label& slow, const Xmm* key_reg = nullptr,
+                      bool tag_checked = false) {
     Assembler& a = *a_;
-    ArraySlot(tab, x, slow, key_reg);
+    ArraySlot(tab, x, slow, key_reg, tag_checked);
     a.cmp(byte_ptr(rdx, kTagOff), kTNil);
     a.jne(store);
     a.cmp(qword_ptr(tab, offsetof(Table, metatable)), 0);
@@ -446,10 +464,10 @@ class Compiler {
 
   // OP_TAILCALL's fast path with B - 1 arguments (B small, or 0: up to L->top): a
   // compiled, fixed-arity callee replaces this frame in place, as
-  // jit_h_tailcall's fast path does, and the code jumps to `call` with its
-  // entry in rax. Open upvalues in this frame, or anything else, go to
-  // `slow` before any state is changed.
-  void EmitInlineTailCall(int A, int B, const Label& slow, const Label& call) {
+  // jit_h_tailcall's fast path does, and the code jumps into the callee's
+  // body (JitCallHeader::body_entry) in this frame. Open upvalues in this
+  // frame, or anything else, go to `slow` before any state is changed.
+  void EmitInlineTailCall(int A, int B, const Label& slow) {
     Assembler& a = *a_;
     EmitCompiledCalleeCheck(A, slow);
     Label no_upvals = a.newLabel();
@@ -468,7 +486,7 @@ class Compiler {
     // Move the function and its arguments down to this frame's function slot.
     a.mov(r8, qword_ptr(kCi, offsetof(CallInfo, func)));
     if (B != 0) {
-      for (int k = 0; k < B; k++) CopyValue(xmmword_ptr(r8, k * kValueSize), SlotX(A + k));  // clobbers rcx
+      for (int k = 0; k < B; k++) CopyRK(xmmword_ptr(r8, k * kValueSize), A + k, SlotX(A + k));  // clobbers rcx
       a.lea(rdx, ptr(r8, B * kValueSize));  // end of the arguments
     } else {
       // Arguments up to L->top (after a multiple-result call): a copy loop.
@@ -503,8 +521,13 @@ class Compiler {
     a.mov(qword_ptr(kCi, offsetof(CallInfo, jit)), r9);
     a.mov(byte_ptr(kCi, offsetof(CallInfo, tier)), 1);
     EmitStackHwmAndCallCount();
-    a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, entry)));
-    a.jmp(call);
+    // Our frame is the one the callee's prologue would build (every compiled
+    // function has the same prologue), so skip our epilogue and its prologue:
+    // 16 pushes and pops per tail call.
+    a.mov(rdi, kL);
+    a.mov(rsi, kCi);
+    a.xor_(edx, edx);
+    a.jmp(qword_ptr(r9, offsetof(JitCallHeader, body_entry)));
   }
 
   // The sign of a numeric for loop's step when it is a constant: the FORPREP
@@ -570,6 +593,143 @@ class Compiler {
           break;
       }
     }
+  }
+
+  // ---- slots known to hold numbers -------------------------------------------
+  // A forward must-analysis over the bytecode: num_in_[pc] has bit r when
+  // R(r) holds a number (its tag is kTNumber) every time pc is reached, by
+  // any path and in any tier (OSR continues the interpreter's state, which
+  // obeys the same bytecode). Code for pc then skips R(r)'s tag checks, the
+  // slow paths they guard, and stores of a tag that is already there.
+  //
+  // Why it holds: a frame's slots are written only by its own instructions
+  // (results of calls land at and above their A; this VM has no
+  // debug.setlocal; the GC clears only slots above every Lua frame's top),
+  // except through open upvalues, so slots any closure of this function
+  // captures are never tracked. Arithmetic on two numbers never runs a
+  // metamethod, so its result is a number; with any other operand it may be
+  // anything. FORPREP leaves its three slots numbers or raises an error.
+  using SlotSet = std::bitset<256>;  // maxstacksize <= 250 (MAXSTACK)
+  void ComputeNumberSlots() {
+    int n = static_cast<int>(p_->code.size());
+    SlotSet untracked;
+    for (int pc = 0; pc < n; pc++) {
+      Instruction i = p_->code[static_cast<size_t>(pc)];
+      if (GET_OPCODE(i) == OP_CLOSURE) {
+        int nups = p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
+        for (int u = 1; u <= nups && pc + u < n; u++) {
+          Instruction m = p_->code[static_cast<size_t>(pc + u)];
+          if (GET_OPCODE(m) == OP_MOVE) untracked.set(static_cast<size_t>(GETARG_B(m)));
+        }
+        pc += nups;
+      } else if (GET_OPCODE(i) == OP_SETLIST && GETARG_C(i) == 0) {
+        pc++;
+      }
+    }
+    SlotSet all;
+    all.set();
+    num_in_.assign(static_cast<size_t>(n) + 1, all);
+    std::vector<bool> reached(static_cast<size_t>(n) + 1, false);
+    num_in_[0].reset();
+    reached[0] = true;
+    auto kill_from = [](SlotSet& s, int from) {
+      for (int r = from; r < 256; r++) s.reset(static_cast<size_t>(r));
+    };
+    auto known = [&](const SlotSet& s, int x) {
+      return ISK(x) ? KVal(x).is_number() : s.test(static_cast<size_t>(x));
+    };
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (int pc = 0; pc < n; pc++) {
+        if (!reached[static_cast<size_t>(pc)]) continue;
+        Instruction i = p_->code[static_cast<size_t>(pc)];
+        OpCode op = GET_OPCODE(i);
+        int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
+        SlotSet out = num_in_[static_cast<size_t>(pc)];
+        auto set = [&](int r, bool num) { out.set(static_cast<size_t>(r), num); };
+        int succ[2] = {pc + 1, -1};
+        switch (op) {
+          case OP_MOVE: set(A, out.test(static_cast<size_t>(B))); break;
+          case OP_LOADK: set(A, p_->k[static_cast<size_t>(GETARG_Bx(i))].is_number()); break;
+          case OP_LOADBOOL:
+            set(A, false);
+            if (C) succ[0] = pc + 2;
+            break;
+          case OP_LOADNIL:
+            for (int r = A; r <= B; r++) set(r, false);
+            break;
+          case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+            set(A, known(out, B) && known(out, C));
+            break;
+          case OP_UNM: set(A, out.test(static_cast<size_t>(B))); break;
+          case OP_SELF:
+            set(A, false);
+            set(A + 1, false);
+            break;
+          case OP_CONCAT:  // concatenates in place in R(B)..R(C)
+            for (int r = B; r <= C; r++) set(r, false);
+            set(A, false);
+            break;
+          case OP_SETGLOBAL: case OP_SETUPVAL: case OP_SETTABLE: case OP_CLOSE:
+            break;
+          case OP_JMP: succ[0] = pc + 1 + GETARG_sBx(i); break;
+          case OP_EQ: case OP_LT: case OP_LE: case OP_TEST:
+            succ[1] = pc + 2;
+            break;
+          case OP_TESTSET:
+            set(A, false);
+            succ[1] = pc + 2;
+            break;
+          case OP_CALL: case OP_TAILCALL: case OP_VARARG:
+            kill_from(out, A);
+            break;
+          case OP_TFORLOOP:
+            kill_from(out, A + 2);
+            succ[1] = pc + 2;
+            break;
+          case OP_RETURN: succ[0] = -1; break;
+          case OP_FORLOOP:
+            set(A, true);
+            set(A + 3, true);
+            succ[1] = pc + 1 + GETARG_sBx(i);
+            break;
+          case OP_FORPREP:
+            set(A, true);
+            set(A + 1, true);
+            set(A + 2, true);
+            succ[0] = pc + 1 + GETARG_sBx(i);
+            break;
+          case OP_SETLIST:
+            if (C == 0) succ[0] = pc + 2;
+            break;
+          case OP_CLOSURE:
+            set(A, false);
+            succ[0] = pc + 1 + p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
+            break;
+          default:  // GETUPVAL, GETGLOBAL, GETTABLE, NEWTABLE, NOT, LEN: R(A) only, of any type
+            set(A, false);
+            break;
+        }
+        out &= ~untracked;
+        for (int t : succ) {
+          if (t < 0 || t > n) continue;
+          size_t ti = static_cast<size_t>(t);
+          SlotSet merged = reached[ti] ? (num_in_[ti] & out) : out;
+          if (!reached[ti] || merged != num_in_[ti]) {
+            num_in_[ti] = merged;
+            reached[ti] = true;
+            changed = true;
+          }
+        }
+      }
+    }
+    for (int pc = 0; pc <= n; pc++)
+      if (!reached[static_cast<size_t>(pc)]) num_in_[static_cast<size_t>(pc)].reset();
+  }
+  // Whether RK(x) is a number whenever the instruction at pc starts.
+  bool KnownNum(int pc, int x) const {
+    return ISK(x) ? KVal(x).is_number() : num_in_[static_cast<size_t>(pc)].test(static_cast<size_t>(x));
   }
 
   // Jump to the target of the JMP following a test instruction at pc.
@@ -726,6 +886,8 @@ class Compiler {
   jitscope::FrameRow body_state_;
   int sp_depth_ = 0;
   std::vector<bool> jump_targets_;
+  int pc_ = 0;  // the bytecode being compiled
+  std::vector<SlotSet> num_in_;  // per bytecode: the slots known to hold numbers (ComputeNumberSlots)
   std::vector<int> for_body_index_;  // per bytecode: R(A+3) of the FORLOOP whose body starts here, or -1
   std::vector<Label> for_body_fast_;  // per such body: the entry past its loop-variable load
   // Register caching within a basic block: the stack slots whose 8-byte
@@ -737,8 +899,8 @@ class Compiler {
   // keep them.
   int xmm0_slot_ = -1;
   int xmm3_slot_ = -1;
-  Label ret_epilogue_, tail_epilogue_;
-  bool need_ret_epilogue_ = false, need_tail_epilogue_ = false;
+  Label ret_epilogue_;
+  bool need_ret_epilogue_ = false;
   std::vector<std::pair<int, std::function<void()>>> cold_;
 };
 
@@ -747,6 +909,9 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   Instruction i = p_->code[static_cast<size_t>(pc)];
   OpCode op = GET_OPCODE(i);
   int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
+  pc_ = pc;
+  // R(A)'s tag is kTNumber already: a number result needs only its payload stored.
+  const bool a_num = num_in_[static_cast<size_t>(pc)].test(static_cast<size_t>(A));
   // The instructions below that neither touch xmm0/xmm3 nor write a cached
   // slot keep the caches; all others end them (loads and arithmetic set them
   // anew).
@@ -772,13 +937,26 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   };
   switch (op) {
     case OP_MOVE:
-      CopyValue(SlotX(A), SlotX(B));
+      if (KnownNum(pc, B)) {
+        // A number: its tag is a constant (no load that waits for the store of B's tag).
+        a.mov(r11, Slot(B));
+        a.mov(Slot(A), r11);
+        if (!a_num) a.mov(Tag(A), kTNumber);
+      } else {
+        CopyValue(SlotX(A), SlotX(B));
+      }
       keep_cache_unless_written(A, A);
       a.movq(xmm3, r11);  // the payload CopyValue moved
       xmm3_slot_ = A;
       break;
     case OP_LOADK:
-      CopyValue(SlotX(A), xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
+      if (p_->k[static_cast<size_t>(GETARG_Bx(i))].is_number()) {
+        a.mov(r11, qword_ptr(kK, GETARG_Bx(i) * kValueSize));
+        a.mov(Slot(A), r11);
+        if (!a_num) a.mov(Tag(A), kTNumber);
+      } else {
+        CopyValue(SlotX(A), xmmword_ptr(kK, GETARG_Bx(i) * kValueSize));
+      }
       keep_cache_unless_written(A, A);
       a.movq(xmm3, r11);
       xmm3_slot_ = A;
@@ -852,16 +1030,21 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       } else if (!ISK(C)) {
         // A register key: array part for integers, first hash probe for strings.
         Label not_num = a.newLabel(), found = a.newLabel();
-        a.cmp(Tag(C), kTNumber);
-        a.jne(not_num);
-        ArraySlot(r8, C, slow, reg_of(C));
+        const bool c_num = KnownNum(pc, C);
+        if (!c_num) {
+          a.cmp(Tag(C), kTNumber);
+          a.jne(not_num);
+        }
+        ArraySlot(r8, C, slow, reg_of(C), true);
         a.cmp(byte_ptr(rdx, kTagOff), kTNil);
         a.je(slow);
-        a.jmp(found);
-        a.bind(not_num);
-        a.cmp(Tag(C), kTString);
-        a.jne(slow);
-        ProbeStringReg(r8, C, slow);
+        if (!c_num) {
+          a.jmp(found);
+          a.bind(not_num);
+          a.cmp(Tag(C), kTString);
+          a.jne(slow);
+          ProbeStringReg(r8, C, slow);
+        }
         a.bind(found);
       } else {
         ArraySlot(r8, C, slow);
@@ -901,6 +1084,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.mov(r8, Slot(A));
       if (ISK(B) && KVal(B).is_string()) {
         ProbeString(r8, KVal(B).as_string(), slow);  // existing non-nil field: no metamethod applies
+      } else if (!ISK(B) && KnownNum(pc, B)) {
+        ArrayStoreSlot(r8, B, store, slow, reg_of(B), true);
       } else if (!ISK(B)) {
         Label num = a.newLabel();
         a.cmp(Tag(B), kTNumber);
@@ -910,12 +1095,12 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         ProbeStringReg(r8, B, slow);  // existing non-nil field
         a.jmp(store);
         a.bind(num);
-        ArrayStoreSlot(r8, B, store, slow, reg_of(B));
+        ArrayStoreSlot(r8, B, store, slow, reg_of(B), true);
       } else {
         ArrayStoreSlot(r8, B, store, slow);
       }
       a.bind(store);
-      CopyValue(xmmword_ptr(rdx), RKX(C));
+      CopyRK(xmmword_ptr(rdx), C, RKX(C));
       a.bind(done);
       // The fast path leaves xmm0 alone; the helper may run a __newindex that
       // stores through an open upvalue into this frame, so reload after it.
@@ -989,8 +1174,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
     case OP_MOD:
     case OP_POW: {
       Label slow = a.newLabel(), done = a.newLabel();
-      bool kb_num = ISK(B) && KVal(B).is_number();
-      bool kc_num = ISK(C) && KVal(C).is_number();
+      const bool kb_num = KnownNum(pc, B), kc_num = KnownNum(pc, C);
       if (ISK(B) && !kb_num) {
         a.jmp(slow);
       } else if (!kb_num) {
@@ -1045,12 +1229,13 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           break;
       }
       a.movsd(Slot(A), xmm0);
-      a.mov(Tag(A), kTNumber);
+      if (!a_num) a.mov(Tag(A), kTNumber);
       a.bind(done);
       xmm0_slot_ = A;
       // std::pow clobbers xmm3; otherwise it stays valid unless A was it.
       const bool keep3 = op != OP_POW && loaded >= 0 && loaded != A;
       if (keep3) xmm3_slot_ = loaded;
+      if (kb_num && kc_num) break;  // two numbers: no metamethod, no slow path
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -1069,13 +1254,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
     }
     case OP_UNM: {
       Label slow = a.newLabel(), done = a.newLabel();
-      a.cmp(Tag(B), kTNumber);
-      a.jne(slow);
+      const bool b_num = KnownNum(pc, B);
+      if (!b_num) {
+        a.cmp(Tag(B), kTNumber);
+        a.jne(slow);
+      }
       a.mov(rax, Slot(B));
       a.btc(rax, 63);
       a.mov(Slot(A), rax);
-      a.mov(Tag(A), kTNumber);
+      if (!a_num) a.mov(Tag(A), kTNumber);
       a.bind(done);
+      if (b_num) break;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -1154,8 +1343,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       Label& yes = PcLabel(target);
       Label& next = PcLabel(pc + 2);
       bool want = A != 0;
-      bool kb_num = ISK(B) && KVal(B).is_number();
-      bool kc_num = ISK(C) && KVal(C).is_number();
+      const bool kb_num = KnownNum(pc, B), kc_num = KnownNum(pc, C);
+      bool need_slow = true;
       const bool one_k = ISK(B) != ISK(C);
       const Value* kv = one_k ? &KVal(ISK(B) ? B : C) : nullptr;
       if (op == OP_EQ && kv && (kv->is_number() || kv->is_string() || kv->is_nil() || kv->is_boolean())) {
@@ -1170,8 +1359,10 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           a.je(eq);
           a.jmp(ne);
         } else if (kv->is_number()) {
-          a.cmp(Tag(rx), kTNumber);
-          a.jne(ne);
+          if (!KnownNum(pc, rx)) {
+            a.cmp(Tag(rx), kTNumber);
+            a.jne(ne);
+          }
           const Xmm* r = reg_of(rx);
           if (!r) {
             a.movsd(xmm1, Slot(rx));
@@ -1196,6 +1387,13 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           a.je(eq);
           a.jmp(ne);
         }
+      } else if (op == OP_EQ && kb_num && kc_num) {
+        need_slow = false;
+        a.movsd(xmm0, RK(B));
+        a.ucomisd(xmm0, RK(C));
+        a.jp(want ? next : yes);  // NaN: not equal
+        a.je(want ? yes : next);
+        a.jmp(want ? next : yes);
       } else if (op == OP_EQ) {
         // Different tags: never equal (no metamethod applies).
         a.movzx(eax, RKTag(B));
@@ -1251,8 +1449,10 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           if (want) a.jae(yes); else a.jb(yes);
         }
         a.jmp(next);
+        need_slow = !(kb_num && kc_num);
       }
       Label yes_l = yes, next_l = next;
+      if (!need_slow) break;
       Cold(pc, [=, this, &a] {
         a.bind(slow);
         SavePc(pc);
@@ -1330,23 +1530,20 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.mov(qword_ptr(kL, offsetof(State, top)), rax);
       }
       SavePc(pc);
-      Label slow = a.newLabel(), call = a.newLabel();
-      if (B <= 8) EmitInlineTailCall(A, B, slow, call);
+      Label slow = a.newLabel();
+      if (B <= 8) EmitInlineTailCall(A, B, slow);
       a.bind(slow);
       a.mov(rdi, kL);
       LeaSlot(rsi, A);
       CallHelper(jit_h_tailcall);
       a.test(rax, rax);
       a.jz(done);
-      a.bind(call);
-      // The callee's frame replaced ours (same CallInfo): leave and jump, so the
-      // callee returns straight to our caller.
-      a.mov(r8, rax);
+      // The callee's frame replaced ours (same CallInfo): continue in its
+      // body in our native frame, so it returns straight to our caller.
       a.mov(rdi, kL);
       a.mov(rsi, kCi);
       a.xor_(edx, edx);
-      need_tail_epilogue_ = true;
-      a.jmp(tail_epilogue_);
+      a.jmp(rax);
       a.bind(done);
       break;
     }
@@ -1368,7 +1565,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.cmp(eax, 1);
         a.jne(not_one);
         if (B == 2)
-          CopyValue(xmmword_ptr(r8), SlotX(A));
+          CopyRK(xmmword_ptr(r8), A, SlotX(A));
         else
           a.mov(byte_ptr(r8, kTagOff), kTNil);
         a.lea(rax, ptr(r8, kValueSize));
@@ -1383,7 +1580,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.bind(not_zero);
         a.cmp(eax, kMultRet);
         a.jne(slow);
-        if (B == 2) CopyValue(xmmword_ptr(r8), SlotX(A));
+        if (B == 2) CopyRK(xmmword_ptr(r8), A, SlotX(A));
         a.lea(rax, ptr(r8, (B - 1) * kValueSize));
         a.xor_(edx, edx);  // all results: the caller takes L->top as it is
         a.bind(pop);

@@ -19,6 +19,7 @@ struct CompileOutput {
   jitscope::FrameDescription frame;      // rows keyed by code offsets
   std::vector<jitscope::LineEntry> lines;
   asmjit::Label entry;
+  asmjit::Label body_entry;  // past the prologue (JitCallHeader::body_entry)
 };
 
 // Returns false with *error set when the prototype cannot be compiled.

@@ -156,7 +156,7 @@ void* jit_h_tailcall(State* L, Value* func) {
         L->top = ci->top;
         if (ci->top > L->stack_hwm) L->stack_hwm = ci->top;
         p->call_count++;
-        return reinterpret_cast<void*>(static_cast<JitCode*>(code)->entry);
+        return const_cast<void*>(static_cast<JitCode*>(code)->call.body_entry);
       }
     }
   }
@@ -167,7 +167,7 @@ void* jit_h_tailcall(State* L, Value* func) {
       // Move the callee's frame down over ours, as the interpreter does.
       move_tailcall_frame(L);
       CallInfo* oci = L->ci;
-      return reinterpret_cast<void*>(static_cast<JitCode*>(oci->jit)->entry);
+      return const_cast<void*>(static_cast<JitCode*>(oci->jit)->call.body_entry);
     }
     case kPrecallLua:
       execute(L, 1);

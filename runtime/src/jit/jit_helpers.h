@@ -17,7 +17,8 @@ extern "C" {
 // call already completed (native or interpreted callee).
 void* jit_h_call(State* L, Value* func, int nresults);
 // Tail calls: 0 = call completed, results at func (continue with RETURN);
-// otherwise the callee's entry (frame moved over the caller's).
+// otherwise the callee's body entry (JitCallHeader::body_entry: the frame moved
+// over the caller's, and the caller's native frame is kept for the callee).
 void* jit_h_tailcall(State* L, Value* func);
 int jit_h_return(State* L, Value* first, Value* base);
 void jit_h_getglobal(State* L, Closure* cl, const Value* key, Value* dst);
