@@ -435,11 +435,13 @@ class Compiler {
     else
       a.movsd(xmm1, Slot(x));
     a.cvttsd2si(rcx, xmm1);
-    a.xorps(xmm2, xmm2);  // cvtsi2sd merges into the old register: break that dependency
-    a.cvtsi2sd(xmm2, rcx);
-    a.ucomisd(xmm1, xmm2);
-    a.jne(miss);
-    a.jp(miss);
+    if (!KnownIntegral(pc_, x)) {
+      a.xorps(xmm2, xmm2);  // cvtsi2sd merges into the old register: break that dependency
+      a.cvtsi2sd(xmm2, rcx);
+      a.ucomisd(xmm1, xmm2);
+      a.jne(miss);
+      a.jp(miss);
+    }
     a.dec(rcx);
     a.mov(edx, dword_ptr(tab, offsetof(Table, asize)));
     a.cmp(rcx, rdx);
@@ -609,6 +611,15 @@ class Compiler {
   // captures are never tracked. Arithmetic on two numbers never runs a
   // metamethod, so its result is a number; with any other operand it may be
   // anything. FORPREP leaves its three slots numbers or raises an error.
+  //
+  // int_in_[pc] is the subset of those numbers that are integral or not
+  // finite (never a fraction): integral constants; +, -, * and % of two such
+  // (exact below 2^53, and every double from 2^53 up is an integer; an
+  // overflow gives inf, 0 * inf NaN); unary minus; a numeric for with an
+  // integral start and step (`for i = 1, n`). An array index of that kind
+  // needs no test that converting it to an integer was exact: inf and NaN
+  // convert to INT64_MIN, which fails the bounds check like any key outside
+  // the array part.
   using SlotSet = std::bitset<256>;  // maxstacksize <= 250 (MAXSTACK)
   void ComputeNumberSlots() {
     int n = static_cast<int>(p_->code.size());
@@ -629,14 +640,20 @@ class Compiler {
     SlotSet all;
     all.set();
     num_in_.assign(static_cast<size_t>(n) + 1, all);
+    int_in_.assign(static_cast<size_t>(n) + 1, all);
     std::vector<bool> reached(static_cast<size_t>(n) + 1, false);
     num_in_[0].reset();
+    int_in_[0].reset();
     reached[0] = true;
     auto kill_from = [](SlotSet& s, int from) {
       for (int r = from; r < 256; r++) s.reset(static_cast<size_t>(r));
     };
     auto known = [&](const SlotSet& s, int x) {
       return ISK(x) ? KVal(x).is_number() : s.test(static_cast<size_t>(x));
+    };
+    auto integral = [](const Value& v) { return v.is_number() && !(v.n != std::floor(v.n) && std::isfinite(v.n)); };
+    auto known_int = [&](const SlotSet& s, int x) {
+      return ISK(x) ? integral(KVal(x)) : s.test(static_cast<size_t>(x));
     };
     bool changed = true;
     while (changed) {
@@ -647,11 +664,22 @@ class Compiler {
         OpCode op = GET_OPCODE(i);
         int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
         SlotSet out = num_in_[static_cast<size_t>(pc)];
-        auto set = [&](int r, bool num) { out.set(static_cast<size_t>(r), num); };
+        const SlotSet& iin = int_in_[static_cast<size_t>(pc)];
+        SlotSet iout = iin;
+        // R(r) is a number (num) and never a fraction (in) from here on, or neither.
+        auto set_num = [&](int r, bool num, bool in) {
+          out.set(static_cast<size_t>(r), num);
+          iout.set(static_cast<size_t>(r), num && in);
+        };
+        auto set = [&](int r, bool num) { set_num(r, num, false); };
         int succ[2] = {pc + 1, -1};
         switch (op) {
-          case OP_MOVE: set(A, out.test(static_cast<size_t>(B))); break;
-          case OP_LOADK: set(A, p_->k[static_cast<size_t>(GETARG_Bx(i))].is_number()); break;
+          case OP_MOVE: set_num(A, out.test(static_cast<size_t>(B)), iin.test(static_cast<size_t>(B))); break;
+          case OP_LOADK: {
+            const Value& k = p_->k[static_cast<size_t>(GETARG_Bx(i))];
+            set_num(A, k.is_number(), integral(k));
+            break;
+          }
           case OP_LOADBOOL:
             set(A, false);
             if (C) succ[0] = pc + 2;
@@ -660,9 +688,11 @@ class Compiler {
             for (int r = A; r <= B; r++) set(r, false);
             break;
           case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
-            set(A, known(out, B) && known(out, C));
+            set_num(A, known(out, B) && known(out, C),
+                    (op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_MOD) && known_int(iin, B) &&
+                        known_int(iin, C));
             break;
-          case OP_UNM: set(A, out.test(static_cast<size_t>(B))); break;
+          case OP_UNM: set_num(A, out.test(static_cast<size_t>(B)), iin.test(static_cast<size_t>(B))); break;
           case OP_SELF:
             set(A, false);
             set(A + 1, false);
@@ -689,17 +719,22 @@ class Compiler {
             succ[1] = pc + 2;
             break;
           case OP_RETURN: succ[0] = -1; break;
-          case OP_FORLOOP:
-            set(A, true);
-            set(A + 3, true);
+          case OP_FORLOOP: {
+            bool in = iin.test(static_cast<size_t>(A)) && iin.test(static_cast<size_t>(A + 2));
+            set_num(A, true, in);
+            set_num(A + 3, true, in);
             succ[1] = pc + 1 + GETARG_sBx(i);
             break;
-          case OP_FORPREP:
-            set(A, true);
-            set(A + 1, true);
-            set(A + 2, true);
+          }
+          case OP_FORPREP: {
+            // R(A) -= R(A+2): integral when both were (A string coerced by FORPREP is never in iin).
+            bool in = iin.test(static_cast<size_t>(A)) && iin.test(static_cast<size_t>(A + 2));
+            set_num(A, true, in);
+            set_num(A + 1, true, iin.test(static_cast<size_t>(A + 1)));
+            set_num(A + 2, true, iin.test(static_cast<size_t>(A + 2)));
             succ[0] = pc + 1 + GETARG_sBx(i);
             break;
+          }
           case OP_SETLIST:
             if (C == 0) succ[0] = pc + 2;
             break;
@@ -712,20 +747,31 @@ class Compiler {
             break;
         }
         out &= ~untracked;
+        iout &= out;
         for (int t : succ) {
           if (t < 0 || t > n) continue;
           size_t ti = static_cast<size_t>(t);
           SlotSet merged = reached[ti] ? (num_in_[ti] & out) : out;
-          if (!reached[ti] || merged != num_in_[ti]) {
+          SlotSet imerged = reached[ti] ? (int_in_[ti] & iout) : iout;
+          if (!reached[ti] || merged != num_in_[ti] || imerged != int_in_[ti]) {
             num_in_[ti] = merged;
+            int_in_[ti] = imerged;
             reached[ti] = true;
             changed = true;
           }
         }
       }
     }
-    for (int pc = 0; pc <= n; pc++)
-      if (!reached[static_cast<size_t>(pc)]) num_in_[static_cast<size_t>(pc)].reset();
+    for (int pc = 0; pc <= n; pc++) {
+      if (!reached[static_cast<size_t>(pc)]) {
+        num_in_[static_cast<size_t>(pc)].reset();
+        int_in_[static_cast<size_t>(pc)].reset();
+      }
+    }
+  }
+  // Whether R(x) is a number that is never a fraction whenever pc starts (registers only).
+  bool KnownIntegral(int pc, int x) const {
+    return !ISK(x) && int_in_[static_cast<size_t>(pc)].test(static_cast<size_t>(x));
   }
   // Whether RK(x) is a number whenever the instruction at pc starts.
   bool KnownNum(int pc, int x) const {
@@ -888,6 +934,7 @@ class Compiler {
   std::vector<bool> jump_targets_;
   int pc_ = 0;  // the bytecode being compiled
   std::vector<SlotSet> num_in_;  // per bytecode: the slots known to hold numbers (ComputeNumberSlots)
+  std::vector<SlotSet> int_in_;  // per bytecode: those of them known never to be a fraction
   std::vector<int> for_body_index_;  // per bytecode: R(A+3) of the FORLOOP whose body starts here, or -1
   std::vector<Label> for_body_fast_;  // per such body: the entry past its loop-variable load
   // Register caching within a basic block: the stack slots whose 8-byte

@@ -147,3 +147,27 @@ local function osr()
   return a, b, s
 end
 print("osr", osr())
+
+-- Array keys proven integral (loop variables with integral start and step,
+-- +, -, *, % and unary minus of them) and keys that are not.
+local function integral_keys(n)
+  local t = {}
+  for i = 1, n do t[i] = i end
+  local s = 0
+  for i = 1, n do
+    s = s + (t[i * 2 - 1] or 0) + (t[i % 3 + 1] or 0) + (t[-i] or 1000)
+    s = s + (t[i / 2] or 0.25)           -- a fraction half of the time
+    s = s + (t[i * 2 ^ 60] or 7)         -- integral but far outside the array
+    s = s + (t[i % 0] or 11)             -- NaN: a miss, not an error
+    s = s + (t[i * 1e308 * 10] or 13)    -- inf
+    s = s + (t[0 * i] or 17)             -- 0 (and -0 below)
+    s = s + (t[-(0 * i)] or 19)
+  end
+  for i = 0.5, 4 do s = s + (t[i] or 0.125) end      -- a fractional start
+  for i = 1, 4, 0.5 do s = s + (t[i] or 0.0625) end  -- a fractional step
+  for i = n, 1, -2 do t[i] = -t[i] end               -- a negative integral step, stores
+  local u = 0
+  for i = 1, n do u = u + t[i] end
+  return s, u
+end
+print("integral keys", integral_keys(9))
