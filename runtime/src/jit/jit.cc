@@ -202,8 +202,9 @@ int Jit::CompileOne(Proto* p) {
   code->call.numparams = p->numparams;
   code->call.fixed_arity = p->is_vararg ? 0 : 1;
   if (static_cast<void*>(&code->call) != static_cast<void*>(code)) std::abort();  // generated code relies on it
-  code->pc_offsets.reserve(out.pc_labels.size());
-  for (const asmjit::Label& l : out.pc_labels) code->pc_offsets.push_back(static_cast<uint32_t>(out.code.labelOffset(l)));
+  code->pc_offsets.reserve(out.osr_labels.size());
+  for (const asmjit::Label& l : out.osr_labels)
+    code->pc_offsets.push_back(l.isValid() ? static_cast<uint32_t>(out.code.labelOffset(l)) : kNoOsrEntry);
   code->info.address = reinterpret_cast<uint64_t>(rx);
   code->info.size = size;
   code->info.tier = jitscope::CodeTier::kBaseline;

@@ -51,6 +51,9 @@ using JitEntry = int (*)(State* L, CallInfo* ci, const void* osr_target);
 // What compiled callers read when they push a compiled callee's frame inline
 // (OP_CALL's fast path): the first member of JitCode, so generated code
 // addresses it at fixed offsets from the JitCode* in Proto::jit_code.
+// JitCode::pc_offsets of a bytecode where on-stack replacement cannot enter.
+constexpr uint32_t kNoOsrEntry = 0xffffffffu;
+
 struct JitCallHeader {
   JitEntry entry = nullptr;
   const Instruction* code = nullptr;  // p->code.data(): the callee's initial savedpc
@@ -71,7 +74,7 @@ struct JitCode {
   uint8_t* rx = nullptr;        // code start (RX view)
   size_t size = 0;              // bytes allocated
   JitEntry entry = nullptr;
-  std::vector<uint32_t> pc_offsets;  // bytecode pc -> code offset (valid entry points)
+  std::vector<uint32_t> pc_offsets;  // bytecode pc -> code offset of its OSR entry, or kNoOsrEntry
   jitscope::CodeInfo info;
 };
 

@@ -57,8 +57,10 @@ class Compiler {
     int n = static_cast<int>(p_->code.size());
     out_->pc_labels.resize(static_cast<size_t>(n) + 1);
     for (int i = 0; i <= n; i++) out_->pc_labels[static_cast<size_t>(i)] = a.newLabel();
+    out_->osr_labels = out_->pc_labels;
     FindJumpTargets();
     ComputeNumberSlots();
+    FindPinnedLoops();
     ret_epilogue_ = a.newLabel();
     for_body_fast_.resize(for_body_index_.size());
     for (size_t t = 0; t < for_body_index_.size(); t++)
@@ -106,6 +108,7 @@ class Compiler {
     a.bind(out_->pc_labels[static_cast<size_t>(n)]);
     a.ud2();  // falling off the end is impossible (the compiler always emits RETURN)
     EmitColdCode();
+    EmitOsrStubs();
     EmitSharedEpilogues(n);
     a.ud2();
     if (a_->finalize() != kErrorOk) {
@@ -265,6 +268,7 @@ class Compiler {
   void EmitColdCode() {
     for (auto& c : cold_) {
       AddLine(c.first);
+      pc_ = c.first;  // slow paths belong to their bytecode (CallHelper reloads its loop's pins)
       c.second();
     }
     cold_.clear();
@@ -307,6 +311,8 @@ class Compiler {
   void CallHelper(Fn fn) {
     a_->mov(rax, imm(reinterpret_cast<uint64_t>(fn)));
     a_->call(rax);
+    // The call clobbered every xmm register (and may have written any slot).
+    if (int l = LoopAt(pc_); l >= 0) LoadPins(l);
   }
   Mem RKd(int x) const {
     return ISK(x) ? dword_ptr(kK, INDEXK(x) * kValueSize) : dword_ptr(kBase, x * kValueSize);
@@ -773,6 +779,166 @@ class Compiler {
   bool KnownIntegral(int pc, int x) const {
     return !ISK(x) && int_in_[static_cast<size_t>(pc)].test(static_cast<size_t>(x));
   }
+  // ---- loop-carried values in registers ----------------------------------------
+  // An innermost numeric for loop without calls keeps up to 8 slots'
+  // payloads in xmm4..xmm11 for its whole body ("pins"): its index and
+  // limit, and the slots its arithmetic, comparisons and array indexing read
+  // most. The slots are still written by every instruction that writes them
+  // (debugger, collector and OSR see every value); what goes away is the
+  // store-to-load forwarding delay of reading back in the next iteration
+  // what this one stored, on the loop-carried chain of the index and of
+  // every accumulator. Invariant: inside the body, each pin register holds
+  // its slot's payload at every bytecode boundary. It is established by
+  // FORPREP and by the OSR entry (a stub at the body's first bytecode; the
+  // other bytecodes of the body are not OSR entries), kept by the only
+  // instructions allowed to write a pinned slot (arithmetic, unary minus,
+  // MOVE, LOADK, the loop's FORLOOP), which update the register, and
+  // restored after every helper call, which clobbers all xmm registers.
+  struct PinLoop {
+    int body = 0, forloop = 0;
+    std::vector<std::pair<int, int>> pins;  // (slot, xmm register number)
+    Label osr;
+  };
+  void FindPinnedLoops() {
+    int n = static_cast<int>(p_->code.size());
+    loop_at_.assign(static_cast<size_t>(n) + 1, -1);
+    for (int f = 0; f < n; f++) {
+      Instruction fi = p_->code[static_cast<size_t>(f)];
+      if (GET_OPCODE(fi) != OP_FORLOOP) continue;
+      int body = f + 1 + GETARG_sBx(fi);
+      int LA = GETARG_A(fi);
+      if (body < 1 || body > f) continue;
+      bool ok = true;
+      SlotSet bad;        // written in the loop by something that does not update a pin
+      std::vector<int> reads(256, 0);
+      auto read = [&](int x) {
+        if (!ISK(x)) reads[static_cast<size_t>(x)]++;
+      };
+      for (int pc = body; pc < f && ok; pc++) {
+        Instruction i = p_->code[static_cast<size_t>(pc)];
+        int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
+        switch (GET_OPCODE(i)) {
+          case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+            read(B);
+            read(C);
+            break;
+          case OP_UNM: read(B); break;
+          case OP_MOVE: case OP_LOADK: break;
+          case OP_LT: case OP_LE: case OP_EQ:
+            read(B);
+            read(C);
+            break;
+          case OP_GETTABLE:
+            read(C);
+            bad.set(static_cast<size_t>(A));
+            break;
+          case OP_SETTABLE:
+            read(B);
+            break;
+          case OP_JMP:
+            if (GETARG_sBx(i) < 0) ok = false;  // a nested loop
+            break;
+          case OP_TEST: case OP_SETGLOBAL:
+            break;
+          case OP_LOADNIL:
+            for (int r = A; r <= B; r++) bad.set(static_cast<size_t>(r));
+            break;
+          case OP_CONCAT:
+            for (int r = B; r <= C; r++) bad.set(static_cast<size_t>(r));
+            bad.set(static_cast<size_t>(A));
+            break;
+          case OP_SELF:
+            bad.set(static_cast<size_t>(A));
+            bad.set(static_cast<size_t>(A + 1));
+            break;
+          case OP_LOADBOOL: case OP_GETUPVAL: case OP_GETGLOBAL: case OP_NEWTABLE: case OP_NOT: case OP_LEN:
+          case OP_TESTSET:
+            bad.set(static_cast<size_t>(A));
+            break;
+          case OP_RETURN:
+            break;
+          default:  // calls, closures, varargs, nested loops, SETUPVAL, SETLIST, CLOSE
+            ok = false;
+            break;
+        }
+      }
+      if (!ok) continue;
+      // A slot some closure of the function captures (outside this loop)
+      // can change behind the loop's back through the upvalue: never pinned.
+      for (int pc = 0; pc < n; pc++) {
+        Instruction i = p_->code[static_cast<size_t>(pc)];
+        if (GET_OPCODE(i) == OP_CLOSURE) {
+          int nups = p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
+          for (int u = 1; u <= nups && pc + u < n; u++) {
+            Instruction m = p_->code[static_cast<size_t>(pc + u)];
+            if (GET_OPCODE(m) == OP_MOVE) bad.set(static_cast<size_t>(GETARG_B(m)));
+          }
+          pc += nups;
+        } else if (GET_OPCODE(i) == OP_SETLIST && GETARG_C(i) == 0) {
+          pc++;
+        }
+      }
+      PinLoop loop;
+      loop.body = body;
+      loop.forloop = f;
+      int next = 4;
+      loop.pins.push_back({LA, next++});      // the index: the loop-carried chain of every iteration
+      loop.pins.push_back({LA + 1, next++});  // the limit
+      std::vector<std::pair<int, int>> cand;  // (reads, slot)
+      for (int r = 0; r < p_->maxstacksize && r < 256; r++)
+        if (reads[static_cast<size_t>(r)] > 0 && !bad.test(static_cast<size_t>(r)) && r != LA && r != LA + 1 &&
+            r != LA + 2)
+          cand.push_back({reads[static_cast<size_t>(r)], r});
+      std::stable_sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+      for (const auto& c : cand) {
+        if (next > 11) break;
+        loop.pins.push_back({c.second, next++});
+      }
+      loop.osr = a_->newLabel();
+      int idx = static_cast<int>(pin_loops_.size());
+      for (int pc = body; pc <= f; pc++) loop_at_[static_cast<size_t>(pc)] = idx;
+      out_->osr_labels[static_cast<size_t>(body)] = loop.osr;
+      for (int pc = body + 1; pc <= f; pc++) out_->osr_labels[static_cast<size_t>(pc)] = Label();  // no entry
+      pin_loops_.push_back(std::move(loop));
+    }
+  }
+  int LoopAt(int pc) const {
+    return static_cast<size_t>(pc) < loop_at_.size() ? loop_at_[static_cast<size_t>(pc)] : -1;
+  }
+  static Xmm PinReg(int id) { return Xmm(static_cast<uint32_t>(id)); }
+  // The pin register of R(x) at the current bytecode, if it has one.
+  const Xmm* Pinned(int x) {
+    if (ISK(x)) return nullptr;
+    int l = LoopAt(pc_);
+    if (l < 0) return nullptr;
+    for (const auto& pin : pin_loops_[static_cast<size_t>(l)].pins) {
+      if (pin.first == x) {
+        pin_tmp_[static_cast<size_t>(pin.second)] = PinReg(pin.second);
+        return &pin_tmp_[static_cast<size_t>(pin.second)];
+      }
+    }
+    return nullptr;
+  }
+  void LoadPins(int l) {
+    for (const auto& pin : pin_loops_[static_cast<size_t>(l)].pins) a_->movsd(PinReg(pin.second), Slot(pin.first));
+  }
+  // R(x) was just written with the payload in `src`: keep its pin register, if any, equal to it.
+  void UpdatePin(int x, const Xmm& src) {
+    if (const Xmm* p = Pinned(x)) a_->movapd(*p, src);
+  }
+  void UpdatePin(int x, const Gp& src) {
+    if (const Xmm* p = Pinned(x)) a_->movq(*p, src);
+  }
+  // The OSR entries of pinned loops: load the pins, then the body's first bytecode.
+  void EmitOsrStubs() {
+    for (size_t l = 0; l < pin_loops_.size(); l++) {
+      AddLine(pin_loops_[l].body);
+      a_->bind(pin_loops_[l].osr);
+      LoadPins(static_cast<int>(l));
+      a_->jmp(PcLabel(pin_loops_[l].body));
+    }
+  }
+
   // Whether RK(x) is a number whenever the instruction at pc starts.
   bool KnownNum(int pc, int x) const {
     return ISK(x) ? KVal(x).is_number() : num_in_[static_cast<size_t>(pc)].test(static_cast<size_t>(x));
@@ -933,6 +1099,9 @@ class Compiler {
   int sp_depth_ = 0;
   std::vector<bool> jump_targets_;
   int pc_ = 0;  // the bytecode being compiled
+  std::vector<PinLoop> pin_loops_;
+  std::vector<int> loop_at_;  // per bytecode: its pinned loop in pin_loops_, or -1
+  Xmm pin_tmp_[16];           // storage for the pointers Pinned returns
   std::vector<SlotSet> num_in_;  // per bytecode: the slots known to hold numbers (ComputeNumberSlots)
   std::vector<SlotSet> int_in_;  // per bytecode: those of them known never to be a fraction
   std::vector<int> for_body_index_;  // per bytecode: R(A+3) of the FORLOOP whose body starts here, or -1
@@ -971,6 +1140,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   // The register holding R(x)'s payload, if any (never for constants).
   auto reg_of = [&](int x) -> const Xmm* {
     if (ISK(x)) return nullptr;
+    if (const Xmm* p = Pinned(x)) return p;
     if (x == cached) return &xmm0;
     if (x == loaded) return &xmm3;
     return nullptr;
@@ -994,6 +1164,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       keep_cache_unless_written(A, A);
       a.movq(xmm3, r11);  // the payload CopyValue moved
+      UpdatePin(A, xmm3);
       xmm3_slot_ = A;
       break;
     case OP_LOADK:
@@ -1006,6 +1177,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       keep_cache_unless_written(A, A);
       a.movq(xmm3, r11);
+      UpdatePin(A, xmm3);
       xmm3_slot_ = A;
       break;
     case OP_LOADBOOL:
@@ -1242,8 +1414,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.movapd(xmm1, xmm0);
         rc = &xmm1;
       }
-      if (rb == &xmm3) a.movapd(xmm0, xmm3);
-      else if (!rb) a.movsd(xmm0, RK(B));
+      if (!rb) a.movsd(xmm0, RK(B));
+      else if (rb != &xmm0) a.movapd(xmm0, *rb);
       auto with_c = [&](auto&& emit) {
         if (rc)
           emit(*rc);
@@ -1277,6 +1449,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       a.movsd(Slot(A), xmm0);
       if (!a_num) a.mov(Tag(A), kTNumber);
+      UpdatePin(A, xmm0);
       a.bind(done);
       xmm0_slot_ = A;
       // std::pow clobbers xmm3; otherwise it stays valid unless A was it.
@@ -1310,6 +1483,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.btc(rax, 63);
       a.mov(Slot(A), rax);
       if (!a_num) a.mov(Tag(A), kTNumber);
+      UpdatePin(A, rax);
       a.bind(done);
       if (b_num) break;
       Cold(pc, [=, this, &a] {
@@ -1658,9 +1832,17 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       if (step_sign != 0) {
         // The step is a constant: no test of its sign on every iteration.
         int k = GETARG_Bx(p_->code[static_cast<size_t>(pc + GETARG_sBx(i)) - 1]);
-        a.movsd(xmm0, Slot(A));
+        const Xmm* pa = Pinned(A);
+        const Xmm* pl = Pinned(A + 1);
+        if (pa)
+          a.movapd(xmm0, *pa);
+        else
+          a.movsd(xmm0, Slot(A));
         a.addsd(xmm0, qword_ptr(kK, k * kValueSize));
-        a.movsd(xmm1, Slot(A + 1));
+        if (pl)
+          a.movapd(xmm1, *pl);
+        else
+          a.movsd(xmm1, Slot(A + 1));
         if (step_sign > 0)
           a.ucomisd(xmm1, xmm0);  // continue while idx <= limit
         else
@@ -1669,6 +1851,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.movsd(Slot(A), xmm0);
         a.movsd(Slot(A + 3), xmm0);
         a.mov(Tag(A + 3), kTNumber);
+        UpdatePin(A, xmm0);
+        UpdatePin(A + 3, xmm0);
         JumpToForBody(pc + 1 + GETARG_sBx(i));
         a.bind(exit);
         (void)neg;
@@ -1692,6 +1876,8 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.movsd(Slot(A), xmm0);
       a.movsd(Slot(A + 3), xmm0);
       a.mov(Tag(A + 3), kTNumber);
+      UpdatePin(A, xmm0);
+      UpdatePin(A + 3, xmm0);
       JumpToForBody(pc + 1 + GETARG_sBx(i));
       a.bind(exit);
       break;
@@ -1713,6 +1899,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.movsd(xmm0, Slot(A));
       a.subsd(xmm0, Slot(A + 2));
       a.movsd(Slot(A), xmm0);
+      if (int l = LoopAt(pc + 1 + GETARG_sBx(i)); l >= 0) LoadPins(l);  // the loop's pins, from the slots
       a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
       break;
     }

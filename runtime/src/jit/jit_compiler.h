@@ -16,6 +16,9 @@ namespace jit {
 struct CompileOutput {
   asmjit::CodeHolder code;
   std::vector<asmjit::Label> pc_labels;  // one per bytecode pc
+  // Per bytecode pc: where on-stack replacement enters there (an invalid
+  // label: not there; see the compiler's pinned loops).
+  std::vector<asmjit::Label> osr_labels;
   jitscope::FrameDescription frame;      // rows keyed by code offsets
   std::vector<jitscope::LineEntry> lines;
   asmjit::Label entry;

@@ -68,7 +68,7 @@ int osr_enter(State* L, CallInfo* ci, const Instruction* pc) {
   }
   JitCode* jc = static_cast<JitCode*>(code);
   size_t target = static_cast<size_t>(pc - p->code.data());
-  if (target >= jc->pc_offsets.size()) return -1;
+  if (target >= jc->pc_offsets.size() || jc->pc_offsets[target] == kNoOsrEntry) return -1;
   ci->jit = jc;
   ci->tier = 2;
   j->CountOsrEntry();

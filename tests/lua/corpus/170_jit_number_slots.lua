@@ -171,3 +171,38 @@ local function integral_keys(n)
   return s, u
 end
 print("integral keys", integral_keys(9))
+
+-- Innermost numeric for loops without calls keep their index, limit and most
+-- read slots in registers; every way such a slot is written must keep them.
+local vec = setmetatable({}, {__add = function(a, b) return 1000 end, __lt = function() return false end})
+local function pinned(n, odd)
+  local acc, x, y = 0, 1, 2
+  for i = 1, n do
+    acc = acc + i * x                  -- accumulator: loop-carried
+    x = y - x                          -- two slots feeding each other
+    y = (i % 3 == 0) and 4 or y + 1    -- a non-arithmetic write: never pinned
+    if acc > 1e6 then break end
+  end
+  local s = 0
+  for i = 1, n do
+    s = s + odd                        -- odd is a metatable'd table: the slow path writes s
+  end
+  local t = {}
+  for i = 1, n do t[i] = i end
+  local m = 0
+  for i = n, 1, -1 do
+    m = m * 2 % 1000 + t[i]            -- table reads, modulo, a negative step
+    if m == 7 then m = -m end
+  end
+  local str = "5"
+  for i = 1, 4 do str = str + i end    -- string coercion in a pinned slot
+  local osr = 0
+  for i = 1, 30000 do osr = (osr + i) % 65521 end  -- long enough for OSR into the body
+  local upv = 0
+  local bump = function() upv = upv + 100 end
+  for i = 1, 3 do upv = upv + i end    -- a captured slot: never pinned
+  bump()
+  return acc, x, type(y), s, m, str, osr, upv
+end
+print("pinned", pinned(10, 5))
+print("pinned", pcall(pinned, 10, vec))
