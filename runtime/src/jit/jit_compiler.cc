@@ -629,7 +629,8 @@ class Compiler {
   using SlotSet = std::bitset<256>;  // maxstacksize <= 250 (MAXSTACK)
   void ComputeNumberSlots() {
     int n = static_cast<int>(p_->code.size());
-    SlotSet untracked;
+    SlotSet& untracked = captured_;
+    untracked.reset();
     for (int pc = 0; pc < n; pc++) {
       Instruction i = p_->code[static_cast<size_t>(pc)];
       if (GET_OPCODE(i) == OP_CLOSURE) {
@@ -865,19 +866,7 @@ class Compiler {
       if (!ok) continue;
       // A slot some closure of the function captures (outside this loop)
       // can change behind the loop's back through the upvalue: never pinned.
-      for (int pc = 0; pc < n; pc++) {
-        Instruction i = p_->code[static_cast<size_t>(pc)];
-        if (GET_OPCODE(i) == OP_CLOSURE) {
-          int nups = p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
-          for (int u = 1; u <= nups && pc + u < n; u++) {
-            Instruction m = p_->code[static_cast<size_t>(pc + u)];
-            if (GET_OPCODE(m) == OP_MOVE) bad.set(static_cast<size_t>(GETARG_B(m)));
-          }
-          pc += nups;
-        } else if (GET_OPCODE(i) == OP_SETLIST && GETARG_C(i) == 0) {
-          pc++;
-        }
-      }
+      bad |= captured_;
       PinLoop loop;
       loop.body = body;
       loop.forloop = f;
@@ -1100,6 +1089,7 @@ class Compiler {
   std::vector<bool> jump_targets_;
   int pc_ = 0;  // the bytecode being compiled
   std::vector<PinLoop> pin_loops_;
+  SlotSet captured_;  // slots some closure of the function captures (ComputeNumberSlots)
   std::vector<int> loop_at_;  // per bytecode: its pinned loop in pin_loops_, or -1
   Xmm pin_tmp_[16];           // storage for the pointers Pinned returns
   std::vector<SlotSet> num_in_;  // per bytecode: the slots known to hold numbers (ComputeNumberSlots)
