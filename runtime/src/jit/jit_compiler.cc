@@ -245,7 +245,8 @@ class Compiler {
   // number-slot analysis proved a number at the current bytecode: the tag is
   // stored as a constant, so the store does not wait for a load of the tag
   // just written. Clobbers r11 (and rcx otherwise), as CopyValue.
-  void CopyRK(const Mem& dst, int x, const Mem& src) {
+  // tag_there: dst's tag is kTNumber already (only the payload is stored).
+  void CopyRK(const Mem& dst, int x, const Mem& src, bool tag_there = false) {
     if (!KnownNum(pc_, x)) {
       CopyValue(dst, src);
       return;
@@ -257,7 +258,7 @@ class Compiler {
     dt.addOffset(kTagOff);
     a_->mov(r11, sv);
     a_->mov(dv, r11);
-    a_->mov(dt, kTNumber);
+    if (!tag_there) a_->mov(dt, kTNumber);
   }
 
   // Slow paths go out of line, after the whole function body (in the body's
@@ -594,9 +595,16 @@ class Compiler {
         case OP_SETLIST:
           if (GETARG_C(i) == 0) pc++;  // the next word is a count, not an instruction
           break;
-        case OP_CLOSURE:
-          pc += p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;  // pseudo-instructions
+        case OP_CLOSURE: {
+          // Pseudo-instructions: a MOVE captures that slot of this frame.
+          int nups = p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
+          for (int u = 1; u <= nups && pc + u < n; u++) {
+            Instruction m = p_->code[static_cast<size_t>(pc + u)];
+            if (GET_OPCODE(m) == OP_MOVE) captured_.set(static_cast<size_t>(GETARG_B(m)));
+          }
+          pc += nups;
           break;
+        }
         default:
           break;
       }
@@ -629,21 +637,7 @@ class Compiler {
   using SlotSet = std::bitset<256>;  // maxstacksize <= 250 (MAXSTACK)
   void ComputeNumberSlots() {
     int n = static_cast<int>(p_->code.size());
-    SlotSet& untracked = captured_;
-    untracked.reset();
-    for (int pc = 0; pc < n; pc++) {
-      Instruction i = p_->code[static_cast<size_t>(pc)];
-      if (GET_OPCODE(i) == OP_CLOSURE) {
-        int nups = p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
-        for (int u = 1; u <= nups && pc + u < n; u++) {
-          Instruction m = p_->code[static_cast<size_t>(pc + u)];
-          if (GET_OPCODE(m) == OP_MOVE) untracked.set(static_cast<size_t>(GETARG_B(m)));
-        }
-        pc += nups;
-      } else if (GET_OPCODE(i) == OP_SETLIST && GETARG_C(i) == 0) {
-        pc++;
-      }
-    }
+    const SlotSet& untracked = captured_;  // found by FindJumpTargets
     SlotSet all;
     all.set();
     num_in_.assign(static_cast<size_t>(n) + 1, all);
@@ -796,8 +790,8 @@ class Compiler {
   // MOVE, LOADK, the loop's FORLOOP), which update the register, and
   // restored after every helper call, which clobbers all xmm registers.
   struct PinLoop {
-    int body = 0, forloop = 0;
-    std::vector<std::pair<int, int>> pins;  // (slot, xmm register number)
+    int body = 0;
+    std::vector<std::pair<int, Xmm>> pins;  // (slot, its register)
     Label osr;
   };
   void FindPinnedLoops() {
@@ -869,10 +863,9 @@ class Compiler {
       bad |= captured_;
       PinLoop loop;
       loop.body = body;
-      loop.forloop = f;
-      int next = 4;
-      loop.pins.push_back({LA, next++});      // the index: the loop-carried chain of every iteration
-      loop.pins.push_back({LA + 1, next++});  // the limit
+      uint32_t next = 4;
+      loop.pins.push_back({LA, Xmm(next++)});      // the index: the loop-carried chain of every iteration
+      loop.pins.push_back({LA + 1, Xmm(next++)});  // the limit
       std::vector<std::pair<int, int>> cand;  // (reads, slot)
       for (int r = 0; r < p_->maxstacksize && r < 256; r++)
         if (reads[static_cast<size_t>(r)] > 0 && !bad.test(static_cast<size_t>(r)) && r != LA && r != LA + 1 &&
@@ -881,7 +874,7 @@ class Compiler {
       std::stable_sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
       for (const auto& c : cand) {
         if (next > 11) break;
-        loop.pins.push_back({c.second, next++});
+        loop.pins.push_back({c.second, Xmm(next++)});
       }
       loop.osr = a_->newLabel();
       int idx = static_cast<int>(pin_loops_.size());
@@ -894,22 +887,17 @@ class Compiler {
   int LoopAt(int pc) const {
     return static_cast<size_t>(pc) < loop_at_.size() ? loop_at_[static_cast<size_t>(pc)] : -1;
   }
-  static Xmm PinReg(int id) { return Xmm(static_cast<uint32_t>(id)); }
   // The pin register of R(x) at the current bytecode, if it has one.
-  const Xmm* Pinned(int x) {
+  const Xmm* Pinned(int x) const {
     if (ISK(x)) return nullptr;
     int l = LoopAt(pc_);
     if (l < 0) return nullptr;
-    for (const auto& pin : pin_loops_[static_cast<size_t>(l)].pins) {
-      if (pin.first == x) {
-        pin_tmp_[static_cast<size_t>(pin.second)] = PinReg(pin.second);
-        return &pin_tmp_[static_cast<size_t>(pin.second)];
-      }
-    }
+    for (const auto& pin : pin_loops_[static_cast<size_t>(l)].pins)
+      if (pin.first == x) return &pin.second;
     return nullptr;
   }
   void LoadPins(int l) {
-    for (const auto& pin : pin_loops_[static_cast<size_t>(l)].pins) a_->movsd(PinReg(pin.second), Slot(pin.first));
+    for (const auto& pin : pin_loops_[static_cast<size_t>(l)].pins) a_->movsd(pin.second, Slot(pin.first));
   }
   // R(x) was just written with the payload in `src`: keep its pin register, if any, equal to it.
   void UpdatePin(int x, const Xmm& src) {
@@ -1089,9 +1077,8 @@ class Compiler {
   std::vector<bool> jump_targets_;
   int pc_ = 0;  // the bytecode being compiled
   std::vector<PinLoop> pin_loops_;
-  SlotSet captured_;  // slots some closure of the function captures (ComputeNumberSlots)
+  SlotSet captured_;  // slots some closure of the function captures (FindJumpTargets)
   std::vector<int> loop_at_;  // per bytecode: its pinned loop in pin_loops_, or -1
-  Xmm pin_tmp_[16];           // storage for the pointers Pinned returns
   std::vector<SlotSet> num_in_;  // per bytecode: the slots known to hold numbers (ComputeNumberSlots)
   std::vector<SlotSet> int_in_;  // per bytecode: those of them known never to be a fraction
   std::vector<int> for_body_index_;  // per bytecode: R(A+3) of the FORLOOP whose body starts here, or -1
@@ -1144,14 +1131,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
   };
   switch (op) {
     case OP_MOVE:
-      if (KnownNum(pc, B)) {
-        // A number: its tag is a constant (no load that waits for the store of B's tag).
-        a.mov(r11, Slot(B));
-        a.mov(Slot(A), r11);
-        if (!a_num) a.mov(Tag(A), kTNumber);
-      } else {
-        CopyValue(SlotX(A), SlotX(B));
-      }
+      CopyRK(SlotX(A), B, SlotX(B), a_num);
       keep_cache_unless_written(A, A);
       a.movq(xmm3, r11);  // the payload CopyValue moved
       UpdatePin(A, xmm3);
