@@ -1,5 +1,6 @@
 #include "jit_compiler.h"
 
+#include <algorithm>
 #include <bitset>
 #include <cmath>
 #include <cstddef>
@@ -95,6 +96,16 @@ class Compiler {
         a.movsd(xmm3, Slot(idx));
         a.bind(for_body_fast_[static_cast<size_t>(pc)]);
         xmm3_slot_ = idx;
+      }
+      if (int l = LoopAt(pc); l >= 0 && pin_loops_[static_cast<size_t>(l)].is_while &&
+                              pin_loops_[static_cast<size_t>(l)].body == pc) {
+        // A while/repeat loop's header: every entry from outside loads the
+        // pins (as with the for body's load, on the previous line's entry).
+        LoadPins(l);
+        a.bind(pin_loops_[static_cast<size_t>(l)].inner);
+        // The back edge lands here with whatever xmm0/xmm3 held at its jump
+        // (a for body's xmm3 load above does not cover it).
+        xmm0_slot_ = xmm3_slot_ = -1;
       }
       AddLine(pc);
       int skip = 0;
@@ -267,7 +278,10 @@ class Compiler {
   // gets its bytecode's line entry.
   void Cold(int pc, std::function<void()> emit) { cold_.push_back({pc, std::move(emit)}); }
   void EmitColdCode() {
-    for (auto& c : cold_) {
+    // By index, each entry moved out first: a cold block may add more (the
+    // string probes' collision paths).
+    for (size_t k = 0; k < cold_.size(); k++) {
+      auto c = std::move(cold_[k]);
       AddLine(c.first);
       pc_ = c.first;  // slow paths belong to their bytecode (CallHelper reloads its loop's pins)
       c.second();
@@ -324,62 +338,81 @@ class Compiler {
   }
   Label& PcLabel(int pc) { return out_->pc_labels[static_cast<size_t>(pc)]; }
 
-  // Jumps to `falsy` when the value at `slot` is nil or false.
-  void BranchIfFalsy(int reg, const Label& falsy) {
+  // Jumps to `target` when the value at `reg` is nil or false (truthy ==
+  // false), or when it is neither (truthy == true); falls through otherwise.
+  void BranchOnTruth(int reg, bool truthy, const Label& target) {
     Assembler& a = *a_;
-    Label truthy = a.newLabel();
+    Label other = a.newLabel();
     a.movzx(eax, Tag(reg));
     a.cmp(eax, kTNil);
-    a.je(falsy);
+    a.je(truthy ? other : target);
     a.cmp(eax, kTBoolean);
-    a.jne(truthy);
+    a.jne(truthy ? target : other);
     a.cmp(dword_ptr(kBase, reg * kValueSize), 0);
-    a.je(falsy);
-    a.bind(truthy);
+    if (truthy) a.jne(target);
+    else a.je(target);
+    a.bind(other);
+  }
+  void BranchIfFalsy(int reg, const Label& falsy) { BranchOnTruth(reg, false, falsy); }
+  void BranchIfTruthy(int reg, const Label& truthy) { BranchOnTruth(reg, true, truthy); }
+
+  // A test (EQ, LT, LE, TEST) and the JMP after it are one branch. When no
+  // other jump lands on that JMP, its code is not emitted (EmitInstruction's
+  // skip), so the test's "skip the JMP" case falls through into pc + 2
+  // instead of jumping there.
+  bool FuseTestJump(int pc) const {
+    return pc + 1 < static_cast<int>(p_->code.size()) && !IsJumpTarget(pc + 1);
   }
 
-  // Hash lookup of a string key in the table at `tab` (not rax, rcx, rdx,
-  // r10, r11): the constant `key`, or (key == nullptr) the string in register
+  // Hash lookup of a string key in the table at `tab` (not rcx, rdx, r10):
+  // the constant `key`, or (key == nullptr) the string in register
   // `reg`, whose tag the caller checked. Walks the whole linear-probing chain
   // as table_get_str does (a table always keeps an empty slot, so the walk
   // ends). On a hit with a non-nil value, falls through with the value's
   // address in rdx; jumps to `absent` when the key is absent or its value nil.
-  // Clobbers rax, rcx, rdx, r10, r11.
+  // Clobbers rcx, rdx, r10.
   void ProbeStr(const Gp& tab, String* key, int reg, const Label& absent) {
     Assembler& a = *a_;
-    Label loop = a.newLabel(), other = a.newLabel(), next = a.newLabel(), hit = a.newLabel();
+    Label loop = a.newLabel(), other = a.newLabel(), next = a.newLabel();
     a.mov(rdx, qword_ptr(tab, offsetof(Table, node)));
     a.test(rdx, rdx);
     a.jz(absent);
     if (key) {
-      a.mov(ecx, imm(key->hash));
+      a.mov(ecx, dword_ptr(tab, offsetof(Table, hmask)));
+      a.and_(ecx, imm(key->hash));
       a.mov(r10, imm(reinterpret_cast<uint64_t>(key)));
     } else {
       a.mov(r10, Slot(reg));
       a.mov(ecx, dword_ptr(r10, offsetof(String, hash)));
+      a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
     }
-    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
+    // rcx is the node's byte offset from here: one addressing mode per
+    // access, no separate address computation on the first (usual) probe.
     static_assert(sizeof(Node) == 32, "node stride");
+    a.shl(rcx, 5);
     a.bind(loop);
-    a.mov(eax, ecx);
-    a.shl(rax, 5);
-    a.lea(r11, ptr(rdx, rax));
-    a.cmp(qword_ptr(r11, offsetof(Node, key)), r10);
+    a.cmp(qword_ptr(rdx, rcx, 0, offsetof(Node, key)), r10);
     a.jne(other);
-    a.cmp(byte_ptr(r11, offsetof(Node, key) + kTagOff), kTString);
+    a.cmp(byte_ptr(rdx, rcx, 0, offsetof(Node, key) + kTagOff), kTString);
     a.jne(next);
-    a.lea(rdx, ptr(r11, offsetof(Node, val)));
+    a.lea(rdx, ptr(rdx, rcx, 0, offsetof(Node, val)));
     a.cmp(byte_ptr(rdx, kTagOff), kTNil);
     a.je(absent);
-    a.jmp(hit);
-    a.bind(other);
-    a.cmp(byte_ptr(r11, offsetof(Node, key) + kTagOff), kTNil);
-    a.je(absent);
-    a.bind(next);
-    a.inc(ecx);
-    a.and_(ecx, dword_ptr(tab, offsetof(Table, hmask)));
-    a.jmp(loop);
-    a.bind(hit);
+    // A hit falls through. Collisions continue out of line: the first
+    // probe of a string key usually decides.
+    Gp t = tab;
+    Cold(pc_, [=, this] {
+      Assembler& c = *a_;
+      c.bind(other);
+      c.cmp(byte_ptr(rdx, rcx, 0, offsetof(Node, key) + kTagOff), kTNil);
+      c.je(absent);
+      c.bind(next);
+      c.shr(rcx, 5);
+      c.inc(ecx);
+      c.and_(ecx, dword_ptr(t, offsetof(Table, hmask)));
+      c.shl(rcx, 5);
+      c.jmp(loop);
+    });
   }
   void ProbeString(const Gp& tab, String* key, const Label& miss) { ProbeStr(tab, key, -1, miss); }
   void ProbeStringReg(const Gp& tab, int reg, const Label& miss) { ProbeStr(tab, nullptr, reg, miss); }
@@ -790,99 +823,187 @@ class Compiler {
   // MOVE, LOADK, the loop's FORLOOP), which update the register, and
   // restored after every helper call, which clobbers all xmm registers.
   struct PinLoop {
-    int body = 0;
+    int body = 0;  // first bytecode: a for loop's body, or a while/repeat loop's header
     std::vector<std::pair<int, Xmm>> pins;  // (slot, its register)
-    Label osr;
+    Label osr;     // for loops: the OSR stub
+    bool is_while = false;
+    Label inner;   // while/repeat loops: past the header's pin loads, where the back edge jumps
   };
+  // Classifies the bytecodes [from, to) of a candidate loop: the slots its
+  // arithmetic, comparisons and array indexing read (`reads`), the slots
+  // written by something that does not keep a pin (`bad`). False when the
+  // range holds a call, a closure, varargs, a nested loop or anything else
+  // a pin cannot live across.
+  bool ScanPinnableRange(int from, int to, SlotSet* bad, std::vector<int>* reads) {
+    auto read = [&](int x) {
+      if (!ISK(x)) (*reads)[static_cast<size_t>(x)]++;
+    };
+    for (int pc = from; pc < to; pc++) {
+      Instruction i = p_->code[static_cast<size_t>(pc)];
+      int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
+      switch (GET_OPCODE(i)) {
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+          read(B);
+          read(C);
+          break;
+        case OP_UNM: read(B); break;
+        case OP_MOVE: case OP_LOADK: break;
+        case OP_LT: case OP_LE: case OP_EQ:
+          read(B);
+          read(C);
+          break;
+        case OP_GETTABLE:
+          read(C);
+          bad->set(static_cast<size_t>(A));
+          break;
+        case OP_SETTABLE:
+          read(B);
+          break;
+        case OP_JMP:
+          if (GETARG_sBx(i) < 0) return false;  // a nested loop
+          break;
+        case OP_TEST: case OP_SETGLOBAL:
+          break;
+        case OP_LOADNIL:
+          for (int r = A; r <= B; r++) bad->set(static_cast<size_t>(r));
+          break;
+        case OP_CONCAT:
+          for (int r = B; r <= C; r++) bad->set(static_cast<size_t>(r));
+          bad->set(static_cast<size_t>(A));
+          break;
+        case OP_SELF:
+          bad->set(static_cast<size_t>(A));
+          bad->set(static_cast<size_t>(A + 1));
+          break;
+        case OP_LOADBOOL: case OP_GETUPVAL: case OP_GETGLOBAL: case OP_NEWTABLE: case OP_NOT: case OP_LEN:
+        case OP_TESTSET:
+          bad->set(static_cast<size_t>(A));
+          break;
+        case OP_RETURN:
+          break;
+        default:  // calls, closures, varargs, nested loops, SETUPVAL, SETLIST, CLOSE
+          return false;
+      }
+    }
+    return true;
+  }
+  // Up to 8 pins in xmm4..xmm11: `fixed` first, then the most read slots.
+  void ChoosePins(PinLoop* loop, const std::vector<int>& fixed, const SlotSet& bad, const std::vector<int>& reads,
+                  const std::vector<int>& exclude) {
+    uint32_t next = 4;
+    for (int r : fixed) loop->pins.push_back({r, Xmm(next++)});
+    std::vector<std::pair<int, int>> cand;  // (reads, slot)
+    for (int r = 0; r < p_->maxstacksize && r < 256; r++) {
+      if (reads[static_cast<size_t>(r)] == 0 || bad.test(static_cast<size_t>(r))) continue;
+      if (std::find(fixed.begin(), fixed.end(), r) != fixed.end()) continue;
+      if (std::find(exclude.begin(), exclude.end(), r) != exclude.end()) continue;
+      cand.push_back({reads[static_cast<size_t>(r)], r});
+    }
+    std::stable_sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (const auto& c : cand) {
+      if (next > 11) break;
+      loop->pins.push_back({c.second, Xmm(next++)});
+    }
+  }
+  // The jump targets of the instruction at pc other than pc + 1 (-1: none).
+  void BranchTargets(int pc, int out[2]) const {
+    Instruction i = p_->code[static_cast<size_t>(pc)];
+    out[0] = out[1] = -1;
+    switch (GET_OPCODE(i)) {
+      case OP_JMP: case OP_FORPREP: case OP_FORLOOP:
+        out[0] = pc + 1 + GETARG_sBx(i);
+        break;
+      case OP_EQ: case OP_LT: case OP_LE: case OP_TEST: case OP_TESTSET: case OP_TFORLOOP:
+        out[0] = pc + 2;
+        break;
+      case OP_LOADBOOL:
+        if (GETARG_C(i)) out[0] = pc + 2;
+        break;
+      default:
+        break;
+    }
+  }
+
   void FindPinnedLoops() {
     int n = static_cast<int>(p_->code.size());
     loop_at_.assign(static_cast<size_t>(n) + 1, -1);
-    for (int f = 0; f < n; f++) {
-      Instruction fi = p_->code[static_cast<size_t>(f)];
-      if (GET_OPCODE(fi) != OP_FORLOOP) continue;
-      int body = f + 1 + GETARG_sBx(fi);
-      int LA = GETARG_A(fi);
-      if (body < 1 || body > f) continue;
-      bool ok = true;
-      SlotSet bad;        // written in the loop by something that does not update a pin
-      std::vector<int> reads(256, 0);
-      auto read = [&](int x) {
-        if (!ISK(x)) reads[static_cast<size_t>(x)]++;
-      };
-      for (int pc = body; pc < f && ok; pc++) {
-        Instruction i = p_->code[static_cast<size_t>(pc)];
-        int A = GETARG_A(i), B = GETARG_B(i), C = GETARG_C(i);
-        switch (GET_OPCODE(i)) {
-          case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
-            read(B);
-            read(C);
-            break;
-          case OP_UNM: read(B); break;
-          case OP_MOVE: case OP_LOADK: break;
-          case OP_LT: case OP_LE: case OP_EQ:
-            read(B);
-            read(C);
-            break;
-          case OP_GETTABLE:
-            read(C);
-            bad.set(static_cast<size_t>(A));
-            break;
-          case OP_SETTABLE:
-            read(B);
-            break;
-          case OP_JMP:
-            if (GETARG_sBx(i) < 0) ok = false;  // a nested loop
-            break;
-          case OP_TEST: case OP_SETGLOBAL:
-            break;
-          case OP_LOADNIL:
-            for (int r = A; r <= B; r++) bad.set(static_cast<size_t>(r));
-            break;
-          case OP_CONCAT:
-            for (int r = B; r <= C; r++) bad.set(static_cast<size_t>(r));
-            bad.set(static_cast<size_t>(A));
-            break;
-          case OP_SELF:
-            bad.set(static_cast<size_t>(A));
-            bad.set(static_cast<size_t>(A + 1));
-            break;
-          case OP_LOADBOOL: case OP_GETUPVAL: case OP_GETGLOBAL: case OP_NEWTABLE: case OP_NOT: case OP_LEN:
-          case OP_TESTSET:
-            bad.set(static_cast<size_t>(A));
-            break;
-          case OP_RETURN:
-            break;
-          default:  // calls, closures, varargs, nested loops, SETUPVAL, SETLIST, CLOSE
-            ok = false;
-            break;
-        }
-      }
-      if (!ok) continue;
-      // A slot some closure of the function captures (outside this loop)
-      // can change behind the loop's back through the upvalue: never pinned.
-      bad |= captured_;
-      PinLoop loop;
-      loop.body = body;
-      uint32_t next = 4;
-      loop.pins.push_back({LA, Xmm(next++)});      // the index: the loop-carried chain of every iteration
-      loop.pins.push_back({LA + 1, Xmm(next++)});  // the limit
-      std::vector<std::pair<int, int>> cand;  // (reads, slot)
-      for (int r = 0; r < p_->maxstacksize && r < 256; r++)
-        if (reads[static_cast<size_t>(r)] > 0 && !bad.test(static_cast<size_t>(r)) && r != LA && r != LA + 1 &&
-            r != LA + 2)
-          cand.push_back({reads[static_cast<size_t>(r)], r});
-      std::stable_sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-      for (const auto& c : cand) {
-        if (next > 11) break;
-        loop.pins.push_back({c.second, Xmm(next++)});
-      }
-      loop.osr = a_->newLabel();
-      int idx = static_cast<int>(pin_loops_.size());
-      for (int pc = body; pc <= f; pc++) loop_at_[static_cast<size_t>(pc)] = idx;
-      out_->osr_labels[static_cast<size_t>(body)] = loop.osr;
-      for (int pc = body + 1; pc <= f; pc++) out_->osr_labels[static_cast<size_t>(pc)] = Label();  // no entry
-      pin_loops_.push_back(std::move(loop));
+    // The bytecodes that are instructions (not CLOSURE's upvalue moves or a
+    // SETLIST count word), as FindJumpTargets walks them.
+    std::vector<bool> is_insn(static_cast<size_t>(n), true);
+    for (int pc = 0; pc < n; pc++) {
+      Instruction i = p_->code[static_cast<size_t>(pc)];
+      int skip = 0;
+      if (GET_OPCODE(i) == OP_SETLIST && GETARG_C(i) == 0) skip = 1;
+      if (GET_OPCODE(i) == OP_CLOSURE) skip = p_->p[static_cast<size_t>(GETARG_Bx(i))]->nups;
+      for (int k = 1; k <= skip && pc + k < n; k++) is_insn[static_cast<size_t>(pc + k)] = false;
+      pc += skip;
     }
+    auto add = [&](PinLoop&& loop, int first, int last) {
+      int idx = static_cast<int>(pin_loops_.size());
+      for (int pc = first; pc <= last; pc++) loop_at_[static_cast<size_t>(pc)] = idx;
+      pin_loops_.push_back(std::move(loop));
+    };
+    for (int f = 0; f < n; f++) {
+      if (!is_insn[static_cast<size_t>(f)]) continue;
+      Instruction fi = p_->code[static_cast<size_t>(f)];
+      if (GET_OPCODE(fi) == OP_FORLOOP) {
+        int body = f + 1 + GETARG_sBx(fi);
+        int LA = GETARG_A(fi);
+        if (body < 1 || body > f) continue;
+        SlotSet bad;  // written in the loop by something that does not update a pin
+        std::vector<int> reads(256, 0);
+        if (!ScanPinnableRange(body, f, &bad, &reads)) continue;
+        // A slot some closure of the function captures (outside this loop)
+        // can change behind the loop's back through the upvalue: never pinned.
+        bad |= captured_;
+        PinLoop loop;
+        loop.body = body;
+        // The index (the loop-carried chain of every iteration) and the limit.
+        ChoosePins(&loop, {LA, LA + 1}, bad, reads, {LA + 2});
+        loop.osr = a_->newLabel();
+        out_->osr_labels[static_cast<size_t>(body)] = loop.osr;
+        for (int pc = body + 1; pc <= f; pc++) out_->osr_labels[static_cast<size_t>(pc)] = Label();  // no entry
+        add(std::move(loop), body, f);
+      } else if (GET_OPCODE(fi) == OP_JMP && GETARG_sBx(fi) < 0) {
+        // A while or repeat loop: bytecodes [h, f], entered only at h (its
+        // header) from outside, closed by this backward JMP. The pins are
+        // loaded at h; the back edge jumps past the loads.
+        int h = f + 1 + GETARG_sBx(fi);
+        if (h < 0 || LoopAt(h) >= 0) continue;
+        SlotSet bad;
+        std::vector<int> reads(256, 0);
+        if (!ScanPinnableRange(h, f, &bad, &reads)) continue;
+        bool entered_inside = false;
+        for (int pc = 0; pc < n && !entered_inside; pc++) {
+          if (!is_insn[static_cast<size_t>(pc)] || (pc >= h && pc <= f)) continue;
+          int t[2];
+          BranchTargets(pc, t);
+          for (int x : t)
+            if (x > h && x <= f) entered_inside = true;
+        }
+        if (entered_inside) continue;
+        bad |= captured_;
+        PinLoop loop;
+        loop.body = h;
+        loop.is_while = true;
+        ChoosePins(&loop, {}, bad, reads, {});
+        if (loop.pins.empty()) continue;
+        loop.inner = a_->newLabel();
+        // OSR enters at the header (PcLabel(h) loads the pins), nowhere else.
+        for (int pc = h + 1; pc <= f; pc++) out_->osr_labels[static_cast<size_t>(pc)] = Label();
+        add(std::move(loop), h, f);
+      }
+    }
+  }
+  // The label a jump from the current bytecode to `target` goes to: the
+  // back edge of a pinned while/repeat loop skips its header's pin loads.
+  const Label& JumpLabel(int target) {
+    int l = LoopAt(pc_);
+    if (l >= 0) {
+      const PinLoop& loop = pin_loops_[static_cast<size_t>(l)];
+      if (loop.is_while && loop.body == target) return loop.inner;
+    }
+    return PcLabel(target);
   }
   int LoopAt(int pc) const {
     return static_cast<size_t>(pc) < loop_at_.size() ? loop_at_[static_cast<size_t>(pc)] : -1;
@@ -909,6 +1030,7 @@ class Compiler {
   // The OSR entries of pinned loops: load the pins, then the body's first bytecode.
   void EmitOsrStubs() {
     for (size_t l = 0; l < pin_loops_.size(); l++) {
+      if (pin_loops_[l].is_while) continue;
       AddLine(pin_loops_[l].body);
       a_->bind(pin_loops_[l].osr);
       LoadPins(static_cast<int>(l));
@@ -1032,8 +1154,13 @@ class Compiler {
     a.mov(qword_ptr(r10, offsetof(CallInfo, top)), rcx);
     a.mov(rax, qword_ptr(r9, offsetof(JitCallHeader, code)));
     a.mov(qword_ptr(r10, offsetof(CallInfo, savedpc)), rax);
-    a.mov(dword_ptr(r10, offsetof(CallInfo, nresults)), C - 1);
-    a.mov(dword_ptr(r10, offsetof(CallInfo, tailcalls)), 0);
+    static_assert(offsetof(CallInfo, tailcalls) == offsetof(CallInfo, nresults) + 4, "one store for both");
+    if (C - 1 >= 0) {
+      a.mov(qword_ptr(r10, offsetof(CallInfo, nresults)), C - 1);  // and tailcalls = 0 (sign-extended imm32)
+    } else {
+      a.mov(dword_ptr(r10, offsetof(CallInfo, nresults)), C - 1);
+      a.mov(dword_ptr(r10, offsetof(CallInfo, tailcalls)), 0);
+    }
     a.mov(qword_ptr(r10, offsetof(CallInfo, jit)), r9);
     a.mov(byte_ptr(r10, offsetof(CallInfo, tier)), 1);
     a.mov(qword_ptr(kL, offsetof(State, top)), rcx);
@@ -1207,15 +1334,23 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       a.cmp(Tag(B), kTTable);
       a.jne(slow);
       a.mov(r8, Slot(B));
-      Label nil_result = a.newLabel();
       bool chain = ISK(C) && KVal(C).is_string();
       if (chain) {
+        // A field of the table itself falls through; the __index chain
+        // (a class's method or default) is out of line.
         Label absent = a.newLabel(), hit = a.newLabel();
         ProbeString(r8, KVal(C).as_string(), absent);
-        a.jmp(hit);
-        a.bind(absent);
-        ProbeIndexChain(KVal(C).as_string(), slow, nil_result);
         a.bind(hit);
+        Cold(pc, [=, this, &a] {
+          Label nil_result = a.newLabel();
+          a.bind(absent);
+          ProbeIndexChain(KVal(C).as_string(), slow, nil_result);
+          a.jmp(hit);
+          a.bind(nil_result);
+          a.mov(Tag(A), kTNil);
+          a.movsd(xmm3, Slot(A));
+          a.jmp(done);
+        });
       } else if (!ISK(C)) {
         // A register key: array part for integers, first hash probe for strings.
         Label not_num = a.newLabel(), found = a.newLabel();
@@ -1242,13 +1377,6 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       }
       CopyValue(SlotX(A), xmmword_ptr(rdx));
       a.movq(xmm3, r11);  // the payload CopyValue moved: R(A) is in xmm3 from here
-      a.jmp(done);
-      if (chain) {
-        a.bind(nil_result);
-        a.mov(Tag(A), kTNil);
-        a.movsd(xmm3, Slot(A));
-        a.jmp(done);
-      }
       a.bind(done);
       if (cached != A) xmm0_slot_ = cached;  // the fast paths leave xmm0 alone
       xmm3_slot_ = A;
@@ -1344,16 +1472,26 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.jmp(done);
         a.bind(nil_result);
         a.mov(Tag(A), kTNil);
-        a.jmp(done);
+        a.bind(done);
       }
-      a.bind(slow);
-      SavePc(pc);
-      a.mov(rdi, kL);
-      LeaSlot(rsi, A);
-      LeaSlot(rdx, B);  // R(B) itself (error messages name it); read before R(A) is written
-      LeaRK(rcx, C);
-      CallHelper(jit_h_self);
-      a.bind(done);
+      auto emit_slow = [=, this, &a] {
+        a.bind(slow);
+        SavePc(pc);
+        a.mov(rdi, kL);
+        LeaSlot(rsi, A);
+        LeaSlot(rdx, B);  // R(B) itself (error messages name it); read before R(A) is written
+        LeaRK(rcx, C);
+        CallHelper(jit_h_self);
+      };
+      if (ISK(C) && KVal(C).is_string()) {
+        Cold(pc, [=, &a] {
+          emit_slow();
+          a.jmp(done);
+        });
+      } else {
+        emit_slow();
+        a.bind(done);
+      }
       break;
     }
     case OP_ADD:
@@ -1523,7 +1661,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       CallHelper(jit_h_concat);
       break;
     case OP_JMP:
-      a.jmp(PcLabel(pc + 1 + GETARG_sBx(i)));
+      a.jmp(JumpLabel(pc + 1 + GETARG_sBx(i)));
       break;
     case OP_EQ:
     case OP_LT:
@@ -1531,11 +1669,16 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       // Jump to the following JMP's target when (RK(B) op RK(C)) == A, else skip it.
       Label slow = a.newLabel(), num = a.newLabel();
       int target = TestJumpTarget(pc);
-      Label& yes = PcLabel(target);
-      Label& next = PcLabel(pc + 2);
+      const Label& yes = JumpLabel(target);
+      const Label& next = PcLabel(pc + 2);
       bool want = A != 0;
       const bool kb_num = KnownNum(pc, B), kc_num = KnownNum(pc, C);
       bool need_slow = true;
+      // The op's last jump: none when it goes to `next` and the JMP is fused.
+      const bool fuse = FuseTestJump(pc);
+      auto tail_jmp = [&](const Label& l) {
+        if (!(fuse && l.id() == next.id())) a.jmp(l);
+      };
       const bool one_k = ISK(B) != ISK(C);
       const Value* kv = one_k ? &KVal(ISK(B) ? B : C) : nullptr;
       if (op == OP_EQ && kv && (kv->is_number() || kv->is_string() || kv->is_nil() || kv->is_boolean())) {
@@ -1543,12 +1686,12 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         // tag test, then the payloads (strings are interned: identity). No
         // metamethod applies (__eq needs two tables or two userdata).
         int kx = ISK(B) ? B : C, rx = ISK(B) ? C : B;
-        Label& eq = want ? yes : next;
-        Label& ne = want ? next : yes;
+        const Label& eq = want ? yes : next;
+        const Label& ne = want ? next : yes;
         if (kv->is_nil()) {
           a.cmp(Tag(rx), kTNil);
           a.je(eq);
-          a.jmp(ne);
+          tail_jmp(ne);
         } else if (kv->is_number()) {
           if (!KnownNum(pc, rx)) {
             a.cmp(Tag(rx), kTNumber);
@@ -1562,7 +1705,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
           a.ucomisd(*r, RK(kx));
           a.jp(ne);  // NaN: not equal
           a.je(eq);
-          a.jmp(ne);
+          tail_jmp(ne);
         } else {
           // Strings by identity (the pointer), booleans by their int.
           bool str = kv->is_string();
@@ -1576,7 +1719,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
             a.cmp(eax, RKd(kx));
           }
           a.je(eq);
-          a.jmp(ne);
+          tail_jmp(ne);
         }
       } else if (op == OP_EQ && kb_num && kc_num) {
         need_slow = false;
@@ -1584,7 +1727,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.ucomisd(xmm0, RK(C));
         a.jp(want ? next : yes);  // NaN: not equal
         a.je(want ? yes : next);
-        a.jmp(want ? next : yes);
+        tail_jmp(want ? next : yes);
       } else if (op == OP_EQ) {
         // Different tags: never equal (no metamethod applies).
         a.movzx(eax, RKTag(B));
@@ -1616,7 +1759,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         a.ucomisd(xmm0, RK(C));
         a.jp(want ? next : yes);  // NaN: not equal
         a.je(want ? yes : next);
-        a.jmp(want ? next : yes);
+        tail_jmp(want ? next : yes);
       } else {
         if (ISK(B) && !kb_num) a.jmp(slow);
         else if (!kb_num) { a.cmp(RKTag(B), kTNumber); a.jne(slow); }
@@ -1639,9 +1782,10 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
         } else {
           if (want) a.jae(yes); else a.jb(yes);
         }
-        a.jmp(next);
+        tail_jmp(next);
         need_slow = !(kb_num && kc_num);
       }
+      if (fuse) *skip = 1;
       Label yes_l = yes, next_l = next;
       if (!need_slow) break;
       Cold(pc, [=, this, &a] {
@@ -1660,11 +1804,14 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
     case OP_TEST: {
       int target = TestJumpTarget(pc);
       // if not (R(A) <=> C) then pc++  : jump when truthiness == C
-      Label falsy = a.newLabel();
-      BranchIfFalsy(A, falsy);
-      if (C) a.jmp(PcLabel(target)); else a.jmp(PcLabel(pc + 2));
-      a.bind(falsy);
-      if (C) a.jmp(PcLabel(pc + 2)); else a.jmp(PcLabel(target));
+      if (C)
+        BranchIfTruthy(A, JumpLabel(target));
+      else
+        BranchIfFalsy(A, JumpLabel(target));
+      if (FuseTestJump(pc))
+        *skip = 1;
+      else
+        a.jmp(PcLabel(pc + 2));
       break;
     }
     case OP_TESTSET: {
@@ -1676,7 +1823,7 @@ bool Compiler::EmitInstruction(int pc, int* skip, std::string* error) {
       if (C) a.jmp(PcLabel(pc + 2));
       a.bind(take);
       CopyValue(SlotX(A), SlotX(B));
-      a.jmp(PcLabel(target));
+      a.jmp(JumpLabel(target));
       break;
     }
     case OP_CALL: {
