@@ -31,20 +31,21 @@ void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
   // Encoded straight into the registered block: the text is copied once.
   std::string_view text(src, len);
   size_t size = jitscope::EncodedSourceBlobSize(chunk_name, text, functions);
-  // From the Lua heap's pool (huge-page slabs), not malloc: the VM thread
-  // runs on a thread of its own, whose malloc arena grows by mprotect in
-  // small steps and faults in every 4 KiB page: that was ~60% of this
-  // function's cost with 10,000 chunks loaded.
+  // From a pool of huge-page slabs, not malloc: the VM thread runs on a
+  // thread of its own, whose malloc arena grows by mprotect in small steps
+  // and faults in every 4 KiB page: that was ~60% of this function's cost
+  // with 10,000 chunks loaded. Not the Lua heap's pool either (see
+  // Global::source_pool).
   uint8_t* blob;
   try {
-    blob = static_cast<uint8_t*>(L->g->pool.alloc(size));
+    blob = static_cast<uint8_t*>(L->g->source_pool.alloc(size));
   } catch (const std::bad_alloc&) {
     return;  // no source for outside tools; the chunk itself still loads
   }
   jitscope::EncodeSourceBlobTo(chunk_name, text, functions, blob);
   jit_code_entry* entry = jitscope::GlobalSourceDescriptorWriter().Register(blob, size);
   if (!entry) {
-    L->g->pool.free(blob, size);
+    L->g->source_pool.free(blob, size);
     return;
   }
   main->source_entry = entry;
@@ -56,7 +57,7 @@ void unregister_chunk_source(State* L, Proto* main) {
   if (!main->source_entry) return;
   // Unlinked and invalidated first; only then may the blob's memory be reused.
   jitscope::GlobalSourceDescriptorWriter().Unregister(static_cast<jit_code_entry*>(main->source_entry));
-  L->g->pool.free(main->source_blob, main->source_blob_size);
+  L->g->source_pool.free(main->source_blob, main->source_blob_size);
   main->source_entry = nullptr;
   main->source_blob = nullptr;
   main->source_blob_size = 0;

@@ -65,6 +65,7 @@ void state_close(State* L) {
   gc_free_all(L);
   L->g->pool.free(L->g->strt, size_t{L->g->strt_size} * sizeof(StringSlot));
   L->g->pool.release_all();  // every object is freed by now; this returns the slabs
+  L->g->source_pool.release_all();  // so are the source blobs (unregistered with their Protos)
   munmap(L->stack, kStackSlots * sizeof(Value));
   free(L->base_ci);
   delete L->g;
