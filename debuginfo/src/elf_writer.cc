@@ -211,10 +211,11 @@ void TextRangeOf(const std::vector<const Code*>& sorted, uint64_t* low, uint64_t
 }
 
 // `full_codes` (the same codes, as CodeInfo) adds the DWARF sections.
+// Into `image`, whose capacity is reused (ElfBuilder clears it).
 template <typename Code>
-ElfImage WriteMini(const std::vector<const Code*>& sorted, const ElfWriterOptions& opts,
-                   const std::vector<const CodeInfo*>* full_codes) {
-  ElfImage image;
+void WriteMiniInto(const std::vector<const Code*>& sorted, const ElfWriterOptions& opts,
+                   const std::vector<const CodeInfo*>* full_codes, ElfImage* out) {
+  ElfImage& image = *out;
   const CfiArch& arch = *CfiArchFor(opts.machine);
   uint64_t low, high;
   TextRangeOf(sorted, &low, &high);
@@ -271,6 +272,13 @@ ElfImage WriteMini(const std::vector<const Code*>& sorted, const ElfWriterOption
     elf.AddBytes(".debug_str", SHT_PROGBITS, 1, dwarf.str);
   }
   elf.Finish();
+}
+
+template <typename Code>
+ElfImage WriteMini(const std::vector<const Code*>& sorted, const ElfWriterOptions& opts,
+                   const std::vector<const CodeInfo*>* full_codes) {
+  ElfImage image;
+  WriteMiniInto(sorted, opts, full_codes, &image);
   return image;
 }
 
@@ -363,6 +371,15 @@ ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& code
   for (const PreparedCode* code : codes)
     if (code == nullptr) return {};
   return WriteMini(SortedCodes(codes), opts, nullptr);
+}
+
+bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out) {
+  if (!CfiArchFor(opts.machine)) return false;
+  // One code is sorted; the one-element list is kept too (no allocation per call).
+  thread_local std::vector<const PreparedCode*> one(1);
+  one[0] = &code;
+  WriteMiniInto(one, opts, nullptr, out);
+  return !out->empty();
 }
 
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts) {

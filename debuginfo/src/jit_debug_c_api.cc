@@ -181,6 +181,12 @@ JITSCOPE_EXPORT int jit_debug_remove_code(jit_debug_context* ctx, uint64_t addre
   }
 }
 
+JITSCOPE_EXPORT int jit_debug_remove_all_code(jit_debug_context* ctx) {
+  if (ctx == nullptr) return -EINVAL;
+  ctx->impl.RemoveAllCode();  // allocates nothing
+  return 0;
+}
+
 JITSCOPE_EXPORT int jit_debug_set_policy(jit_debug_context* ctx, int pack, jit_debug_compress compress) {
   if (ctx == nullptr || !ValidCompress(compress)) return -EINVAL;
   try {

@@ -110,7 +110,7 @@ ElfWriterOptions JitDebugContext::WriterOptions() const {
   return opts;
 }
 
-JitDebugContext::Group* JitDebugContext::Register(std::vector<uint8_t> bytes, Group::Kind kind, Range& range,
+JitDebugContext::Group* JitDebugContext::Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range,
                                                   uint64_t range_index, size_t functions) {
   if (bytes.empty()) return nullptr;
   auto* g = new Group();
@@ -191,8 +191,17 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   // thread only for its registrations, never for an ELF write.
   auto prepared = std::make_shared<PreparedCode>();
   if (!PrepareCode(code, opts, prepared.get())) return false;
-  std::vector<uint8_t> bytes =
-      opts.full ? WriteMiniDebugInfo({&code}, opts) : WritePreparedMiniDebugInfo({prepared.get()}, opts);
+  // The single-function file is built in a buffer of this thread's that keeps
+  // its capacity (no allocation per function) and copied into its block.
+  thread_local ElfImage tls_single;
+  ElfImage full_image;
+  const ElfImage* bytes = &tls_single;
+  if (opts.full) {
+    full_image = WriteMiniDebugInfo({&code}, opts);
+    bytes = &full_image;
+  } else if (!WritePreparedMiniDebugInfoInto(*prepared, opts, &tls_single)) {
+    tls_single.clear();
+  }
 
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t range_index = code.address >> options_.range_bits;
@@ -206,7 +215,7 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   last_range_ = range_index;
   last_ = &range;
   range.generation++;
-  Group* g = Register(std::move(bytes), Group::kSingle, range, range_index, 1);
+  Group* g = Register(*bytes, Group::kSingle, range, range_index, 1);
   if (g) range.codes[index].covering = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;
@@ -291,7 +300,7 @@ void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
       continue;
     }
     // Same generation: range.codes are the plan's codes.
-    Group* g = Register(std::move(r.bytes), r.kind, range, r.range, r.codes.size());
+    Group* g = Register(r.bytes, r.kind, range, r.range, r.codes.size());
     if (!g) continue;
     for (Live& l : range.codes) l.covering = g;
     for (Group* o : old) Unregister(o);
@@ -372,6 +381,21 @@ bool JitDebugContext::RemoveCode(uint64_t address) {
   }
   stats_.build_ns += now_ns() - t0;
   return true;
+}
+
+void JitDebugContext::RemoveAllCode() {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t t0 = now_ns();
+  for (auto& [index, range] : ranges_) {
+    range.codes.clear();  // first: Unregister then has no coverings to clear
+    range.generation++;   // a plan built meanwhile is stale
+  }
+  for (Group* g : AllGroups()) Unregister(g);
+  live_count_ = 0;
+  dirty_ranges_.clear();
+  new_since_pack_ = 0;
+  pack_due_ = false;
+  stats_.build_ns += now_ns() - t0;
 }
 
 JitDebugStats JitDebugContext::stats() {

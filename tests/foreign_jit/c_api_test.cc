@@ -3,6 +3,7 @@
 // the packing/compression policy can be set; concurrent use is safe.
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -288,6 +289,50 @@ TEST(CApiPolicy, PacksCompressesAndFollowsPolicyChanges) {
   ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
   EXPECT_EQ(stats.packs, packs_before);
   EXPECT_EQ(stats.entries, 9u);
+  jit_debug_context_destroy(ctx);
+}
+
+TEST(CApiPolicy, RemoveAllCodeEmptiesTheDescriptorAndTheContextStaysUsable) {
+  jit_debug_options options;
+  jit_debug_options_init(&options);
+  options.pack_every = 4;
+  jit_debug_context* ctx = jit_debug_context_create(&options);
+  ASSERT_NE(ctx, nullptr);
+  jit_code_entry* head_before = __atomic_load_n(&__jit_debug_descriptor.first_entry, __ATOMIC_ACQUIRE);
+  std::vector<std::string> names;
+  // Two 64 KiB ranges: 6 packed into each range's entry, and 2 singles after the last pack.
+  for (int i = 0; i < 14; i++) names.push_back("all_" + std::to_string(i));
+  for (int i = 0; i < 14; i++) {
+    Sample s(kBase + 0x60000 + static_cast<uint64_t>(i % 2) * 0x10000 + static_cast<uint64_t>(i) * 64,
+             names[i].c_str());
+    ASSERT_EQ(jit_debug_add_code(ctx, &s.code), 0);
+  }
+  jit_debug_stats stats;
+  ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
+  ASSERT_EQ(stats.functions, 14u);
+  ASSERT_GT(stats.packs, 0u);
+  ASSERT_GT(stats.entries, 2u) << "packed groups and the singles added since";
+  uint32_t seqlock_before = __atomic_load_n(&__jit_debug_descriptor.seqlock, __ATOMIC_ACQUIRE);
+
+  ASSERT_EQ(jit_debug_remove_all_code(ctx), 0);
+  ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
+  EXPECT_EQ(stats.functions, 0u);
+  EXPECT_EQ(stats.entries, 0u);
+  EXPECT_EQ(stats.unpacked_bytes + stats.packed_bytes + stats.compressed_bytes, 0u);
+  EXPECT_EQ(__atomic_load_n(&__jit_debug_descriptor.first_entry, __ATOMIC_ACQUIRE), head_before)
+      << "every entry of this context is unlinked";
+  uint32_t seqlock_after = __atomic_load_n(&__jit_debug_descriptor.seqlock, __ATOMIC_ACQUIRE);
+  EXPECT_GT(seqlock_after, seqlock_before);
+  EXPECT_EQ(seqlock_after % 2, 0u) << "not left mid-change";
+  EXPECT_EQ(jit_debug_remove_code(ctx, kBase + 0x60000), -ENOENT) << "forgotten";
+  EXPECT_EQ(jit_debug_remove_all_code(nullptr), -EINVAL);
+
+  // Usable again: the same addresses register anew.
+  Sample again(kBase + 0x60000, "again");
+  ASSERT_EQ(jit_debug_add_code(ctx, &again.code), 0);
+  ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
+  EXPECT_EQ(stats.functions, 1u);
+  EXPECT_EQ(stats.entries, 1u);
   jit_debug_context_destroy(ctx);
 }
 

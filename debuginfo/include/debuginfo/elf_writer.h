@@ -75,6 +75,9 @@ bool PrepareCode(const CodeInfo& code, const ElfWriterOptions& opts, PreparedCod
 // The same files as WriteMiniDebugInfo (without full mode) and
 // WriteCompressedDebugInfo, byte for byte, from prepared codes.
 ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
+// WritePreparedMiniDebugInfo({&code}) into *out, reusing its capacity: a
+// single-function file per compiled function without an allocation.
+bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out);
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
 
 // ART's compressed form: the mini file (.symtab + .debug_frame) xz-compressed

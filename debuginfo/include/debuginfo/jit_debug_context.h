@@ -85,6 +85,9 @@ class JitDebugContext {
   // AddCode was given. Both return false for invalid input (nothing changes).
   bool AddCode(const CodeInfo& code);
   bool RemoveCode(uint64_t address);
+  // Every code is going away: unregisters all entries now (one Unregister per
+  // group, no repack) and forgets every function.
+  void RemoveAllCode();
   // Applies the compression policy now (e.g. after a code GC) and drops the
   // symbols of freed code from packed groups. Builds without the lock, like
   // Maintain: a range that changed meanwhile stays dirty for the next pack
@@ -149,7 +152,7 @@ class JitDebugContext {
     std::vector<Code> codes;
     std::vector<uint8_t> bytes;
   };
-  Group* Register(std::vector<uint8_t> bytes, Group::Kind kind, Range& range, uint64_t range_index,
+  Group* Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range, uint64_t range_index,
                   size_t functions);
   void Unregister(Group* g);
   Range& RangeOf(uint64_t range_index);

@@ -262,6 +262,10 @@ void jit_debug_context_destroy(jit_debug_context* ctx);
 int jit_debug_add_code(jit_debug_context* ctx, const jit_debug_code* code);
 /* address: as given to jit_debug_add_code. */
 int jit_debug_remove_code(jit_debug_context* ctx, uint64_t address);
+/* All code is going away (the JIT's whole cache is flushed, or it shuts
+ * down): unregisters every entry at once, without the per-function removes
+ * and repacks. The context stays usable. Returns 0, or -EINVAL for NULL. */
+int jit_debug_remove_all_code(jit_debug_context* ctx);
 
 /* Changes packing and compression for what is added or removed next. */
 int jit_debug_set_policy(jit_debug_context* ctx, int pack, jit_debug_compress compress);

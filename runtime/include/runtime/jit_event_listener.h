@@ -21,6 +21,10 @@ class JitEventListener {
   virtual void OnCodeFreed(const jitscope::CodeInfo& code) = 0;
   // A garbage collection that freed code has finished (a time to compact).
   virtual void OnCodeGcDone() {}
+  // The JIT is going away: every installed code is freed right after this
+  // (its OnCodeFreed follows, then OnCodeGcDone and Sync). A listener may
+  // drop everything at once here and then ignore those frees.
+  virtual void OnJitShutdown() {}
   // Returns once everything reported so far is visible to outside tools (a
   // listener that works asynchronously waits for its queue here).
   virtual void Sync() {}

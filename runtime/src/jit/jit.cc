@@ -58,6 +58,7 @@ Jit::~Jit() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
+  for (JitEventListener* l : listeners_) l->OnJitShutdown();
   for (auto& [p, code] : installed_) {
     for (JitEventListener* l : listeners_) l->OnCodeFreed(code->info);
     __atomic_store_n(&p->jit_code, nullptr, __ATOMIC_RELEASE);
