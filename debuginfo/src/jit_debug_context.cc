@@ -33,6 +33,12 @@ JitDebugContext::~JitDebugContext() {
   std::lock_guard<std::mutex> lock(mu_);
   for (Group* g : AllGroups()) Unregister(g);
   ReleaseSpares();
+  // Small blocks first, then the large ones: freed range by range (a small
+  // groups vector, then a ~2 KiB codes vector), every large free made glibc
+  // consolidate its fastbins again (malloc_consolidate was ~0.6% of a
+  // 20,000-function jitvm run, all at exit). This way it does so once.
+  for (auto& [index, range] : ranges_) std::vector<Group*>().swap(range.groups);
+  for (auto& [index, range] : ranges_) std::vector<Live>().swap(range.codes);
 }
 
 std::vector<JitDebugContext::Group*> JitDebugContext::AllGroups() const {
