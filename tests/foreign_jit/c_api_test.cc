@@ -40,6 +40,17 @@ uint64_t Functions(jit_debug_context* ctx) {
   return s.functions;
 }
 
+// Adds n functions named prefix0, prefix1, ... at address_of(i) (the context
+// copies the names).
+template <typename AddressOf>
+void AddFunctions(jit_debug_context* ctx, const std::string& prefix, int n, AddressOf address_of) {
+  for (int i = 0; i < n; i++) {
+    std::string name = prefix + std::to_string(i);
+    Sample s(address_of(i), name.c_str());
+    ASSERT_EQ(jit_debug_add_code(ctx, &s.code), 0) << name;
+  }
+}
+
 class CApi : public ::testing::Test {
  protected:
   void SetUp() override { ctx_ = jit_debug_context_create(nullptr); ASSERT_NE(ctx_, nullptr); }
@@ -255,12 +266,7 @@ TEST(CApiPolicy, PacksCompressesAndFollowsPolicyChanges) {
   options.pack_every = 4;
   jit_debug_context* ctx = jit_debug_context_create(&options);
   ASSERT_NE(ctx, nullptr);
-  std::vector<std::string> names;
-  for (int i = 0; i < 8; i++) names.push_back("packed_" + std::to_string(i));
-  for (int i = 0; i < 8; i++) {
-    Sample s(kBase + 0x20000 + static_cast<uint64_t>(i) * 64, names[i].c_str());
-    ASSERT_EQ(jit_debug_add_code(ctx, &s.code), 0);
-  }
+  AddFunctions(ctx, "packed_", 8, [](int i) { return kBase + 0x20000 + static_cast<uint64_t>(i) * 64; });
   jit_debug_stats stats;
   ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
   EXPECT_EQ(stats.functions, 8u);
@@ -280,12 +286,7 @@ TEST(CApiPolicy, PacksCompressesAndFollowsPolicyChanges) {
   // Packing off: new code stays in single entries however much is added.
   ASSERT_EQ(jit_debug_set_policy(ctx, 0, JIT_DEBUG_COMPRESS_OFF), 0);
   uint64_t packs_before = stats.packs;
-  std::vector<std::string> more;
-  for (int i = 0; i < 8; i++) more.push_back("single_" + std::to_string(i));
-  for (int i = 0; i < 8; i++) {
-    Sample s(kBase + 0x40000 + static_cast<uint64_t>(i) * 64, more[i].c_str());
-    ASSERT_EQ(jit_debug_add_code(ctx, &s.code), 0);
-  }
+  AddFunctions(ctx, "single_", 8, [](int i) { return kBase + 0x40000 + static_cast<uint64_t>(i) * 64; });
   ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
   EXPECT_EQ(stats.packs, packs_before);
   EXPECT_EQ(stats.entries, 9u);
@@ -299,14 +300,10 @@ TEST(CApiPolicy, RemoveAllCodeEmptiesTheDescriptorAndTheContextStaysUsable) {
   jit_debug_context* ctx = jit_debug_context_create(&options);
   ASSERT_NE(ctx, nullptr);
   jit_code_entry* head_before = __atomic_load_n(&__jit_debug_descriptor.first_entry, __ATOMIC_ACQUIRE);
-  std::vector<std::string> names;
   // Two 64 KiB ranges: 6 packed into each range's entry, and 2 singles after the last pack.
-  for (int i = 0; i < 14; i++) names.push_back("all_" + std::to_string(i));
-  for (int i = 0; i < 14; i++) {
-    Sample s(kBase + 0x60000 + static_cast<uint64_t>(i % 2) * 0x10000 + static_cast<uint64_t>(i) * 64,
-             names[i].c_str());
-    ASSERT_EQ(jit_debug_add_code(ctx, &s.code), 0);
-  }
+  AddFunctions(ctx, "all_", 14, [](int i) {
+    return kBase + 0x60000 + static_cast<uint64_t>(i % 2) * 0x10000 + static_cast<uint64_t>(i) * 64;
+  });
   jit_debug_stats stats;
   ASSERT_EQ(jit_debug_get_stats(ctx, &stats), 0);
   ASSERT_EQ(stats.functions, 14u);
