@@ -398,6 +398,7 @@ bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOpt
   thread_local std::vector<const PreparedCode*> one(1);
   one[0] = &code;
   WriteMiniInto(one, opts, nullptr, out);
+  one[0] = nullptr;  // not kept past the call
   return !out->empty();
 }
 

@@ -183,8 +183,12 @@ JITSCOPE_EXPORT int jit_debug_remove_code(jit_debug_context* ctx, uint64_t addre
 
 JITSCOPE_EXPORT int jit_debug_remove_all_code(jit_debug_context* ctx) {
   if (ctx == nullptr) return -EINVAL;
-  ctx->impl.RemoveAllCode();  // allocates nothing
-  return 0;
+  try {
+    ctx->impl.RemoveAllCode();
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return -ENOMEM;  // keeping a spare block failed; what was unregistered stays so
+  }
 }
 
 JITSCOPE_EXPORT int jit_debug_set_policy(jit_debug_context* ctx, int pack, jit_debug_compress compress) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "debuginfo/elf_writer.h"
 
@@ -78,7 +79,12 @@ uint8_t* JitDebugContext::TakeSpare(size_t block_size) {
 
 bool JitDebugContext::KeepSpare(uint8_t* block, size_t block_size) {
   if (spare_count_ >= kMaxSpares) return false;
-  spares_[block_size].push_back(block);
+  // Never throws: Unregister calls it after the entry is gone, and must finish.
+  try {
+    spares_[block_size].push_back(block);
+  } catch (const std::bad_alloc&) {
+    return false;  // the caller hands the block back instead
+  }
   spare_count_++;
   return true;
 }
@@ -393,11 +399,11 @@ void JitDebugContext::RemoveAllCode() {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t t0 = now_ns();
   for (auto& [index, range] : ranges_) {
+    live_count_ -= range.codes.size();
     range.codes.clear();  // first: Unregister then has no coverings to clear
     range.generation++;   // a plan built meanwhile is stale
+    while (!range.groups.empty()) Unregister(range.groups.back());
   }
-  for (Group* g : AllGroups()) Unregister(g);
-  live_count_ = 0;
   dirty_ranges_.clear();
   new_since_pack_ = 0;
   pack_due_ = false;

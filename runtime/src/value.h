@@ -174,7 +174,7 @@ struct Proto {
   uint32_t id = 0;                // unique per prototype, stable for the VM's life
   std::string name;               // "fname@chunk:line", assigned at load time
   void* source_entry = nullptr;   // main chunks: the __jit_source_descriptor entry (chunk_sources.cc)
-  void* source_blob = nullptr;    // in the Global's pool, of source_blob_size bytes
+  void* source_blob = nullptr;    // in the Global's source_pool, of source_blob_size bytes
   size_t source_blob_size = 0;
 };
 

@@ -264,7 +264,8 @@ int jit_debug_add_code(jit_debug_context* ctx, const jit_debug_code* code);
 int jit_debug_remove_code(jit_debug_context* ctx, uint64_t address);
 /* All code is going away (the JIT's whole cache is flushed, or it shuts
  * down): unregisters every entry at once, without the per-function removes
- * and repacks. The context stays usable. Returns 0, or -EINVAL for NULL. */
+ * and repacks. The context stays usable. Returns 0, -EINVAL for NULL, or
+ * -ENOMEM (out of memory midway: the entries not yet unregistered stay). */
 int jit_debug_remove_all_code(jit_debug_context* ctx);
 
 /* Changes packing and compression for what is added or removed next. */
