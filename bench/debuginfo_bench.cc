@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "debuginfo/elf_writer.h"
+#include "debuginfo/jit_debug_context.h"
 #include "synthetic_code.h"
 
 namespace jitscope {
@@ -73,6 +74,27 @@ void BM_UnpackedPrepared(benchmark::State& state) {
   Report(state, static_cast<double>(bytes) / static_cast<double>(i), 1);
 }
 BENCHMARK(BM_UnpackedPrepared);
+
+// The whole registration of one function as jitvm's compiler thread does it
+// (JitDebugContext::AddCode, deferred mode: prepare, write, copy, link into
+// the process's descriptor), then its removal, warm: the floor the in-VM
+// figures (bench/debuginfo_vm_bench) are compared against.
+void BM_ContextAddRemove(benchmark::State& state) {
+  JitDebugOptions options;
+  options.deferred = true;
+  options.pack = false;
+  JitDebugContext context(&GlobalJitDescriptorWriter(), options);
+  size_t i = 0;
+  for (auto _ : state) {
+    const CodeInfo& code = Functions()[i++ % kPool];
+    if (!context.AddCode(code) || !context.RemoveCode(code.address)) {
+      state.SkipWithError("AddCode/RemoveCode refused a function");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ContextAddRemove);
 
 void BM_Packed(benchmark::State& state) {
   size_t group_size = static_cast<size_t>(state.range(0));
