@@ -393,7 +393,10 @@ ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& code
 }
 
 bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out) {
-  if (!CfiArchFor(opts.machine)) return false;
+  if (!CfiArchFor(opts.machine)) {
+    out->clear();
+    return false;
+  }
   // One code is sorted; the one-element list is kept too (no allocation per call).
   thread_local std::vector<const PreparedCode*> one(1);
   one[0] = &code;

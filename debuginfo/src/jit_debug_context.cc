@@ -206,14 +206,8 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   // The single-function file is built in a buffer of this thread's that keeps
   // its capacity (no allocation per function) and copied into its block.
   thread_local ElfImage tls_single;
-  ElfImage full_image;
-  const ElfImage* bytes = &tls_single;
-  if (opts.full) {
-    full_image = WriteMiniDebugInfo({&code}, opts);
-    bytes = &full_image;
-  } else if (!WritePreparedMiniDebugInfoInto(*prepared, opts, &tls_single)) {
-    tls_single.clear();
-  }
+  if (opts.full) tls_single = WriteMiniDebugInfo({&code}, opts);
+  else WritePreparedMiniDebugInfoInto(*prepared, opts, &tls_single);
 
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t range_index = code.address >> options_.range_bits;
@@ -227,7 +221,7 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   last_range_ = range_index;
   last_ = &range;
   range.generation++;
-  Group* g = Register(*bytes, Group::kSingle, range, range_index, 1);
+  Group* g = Register(tls_single, Group::kSingle, range, range_index, 1);
   if (g) range.codes[index].covering = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;

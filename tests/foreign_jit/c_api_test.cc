@@ -51,6 +51,14 @@ void AddFunctions(jit_debug_context* ctx, const std::string& prefix, int n, Addr
   }
 }
 
+// A context with default options but packing every `pack_every` new functions.
+jit_debug_context* ContextPackingEvery(int pack_every) {
+  jit_debug_options options;
+  jit_debug_options_init(&options);
+  options.pack_every = pack_every;
+  return jit_debug_context_create(&options);
+}
+
 class CApi : public ::testing::Test {
  protected:
   void SetUp() override { ctx_ = jit_debug_context_create(nullptr); ASSERT_NE(ctx_, nullptr); }
@@ -261,10 +269,7 @@ TEST_F(CApi, AddedCodeReachesTheDescriptor) {
 }
 
 TEST(CApiPolicy, PacksCompressesAndFollowsPolicyChanges) {
-  jit_debug_options options;
-  jit_debug_options_init(&options);
-  options.pack_every = 4;
-  jit_debug_context* ctx = jit_debug_context_create(&options);
+  jit_debug_context* ctx = ContextPackingEvery(4);
   ASSERT_NE(ctx, nullptr);
   AddFunctions(ctx, "packed_", 8, [](int i) { return kBase + 0x20000 + static_cast<uint64_t>(i) * 64; });
   jit_debug_stats stats;
@@ -294,10 +299,7 @@ TEST(CApiPolicy, PacksCompressesAndFollowsPolicyChanges) {
 }
 
 TEST(CApiPolicy, RemoveAllCodeEmptiesTheDescriptorAndTheContextStaysUsable) {
-  jit_debug_options options;
-  jit_debug_options_init(&options);
-  options.pack_every = 4;
-  jit_debug_context* ctx = jit_debug_context_create(&options);
+  jit_debug_context* ctx = ContextPackingEvery(4);
   ASSERT_NE(ctx, nullptr);
   jit_code_entry* head_before = __atomic_load_n(&__jit_debug_descriptor.first_entry, __ATOMIC_ACQUIRE);
   // Two 64 KiB ranges: 6 packed into each range's entry, and 2 singles after the last pack.
@@ -334,10 +336,7 @@ TEST(CApiPolicy, RemoveAllCodeEmptiesTheDescriptorAndTheContextStaysUsable) {
 }
 
 TEST(CApiThreads, ConcurrentAddAndRemoveFromManyThreads) {
-  jit_debug_options options;
-  jit_debug_options_init(&options);
-  options.pack_every = 16;
-  jit_debug_context* ctx = jit_debug_context_create(&options);
+  jit_debug_context* ctx = ContextPackingEvery(16);
   ASSERT_NE(ctx, nullptr);
   constexpr int kThreads = 4;
   constexpr int kCodes = 150;

@@ -76,7 +76,8 @@ bool PrepareCode(const CodeInfo& code, const ElfWriterOptions& opts, PreparedCod
 // WriteCompressedDebugInfo, byte for byte, from prepared codes.
 ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
 // WritePreparedMiniDebugInfo({&code}) into *out, reusing its capacity: a
-// single-function file per compiled function without an allocation.
+// single-function file per compiled function without an allocation. On
+// failure *out is left empty.
 bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out);
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
 

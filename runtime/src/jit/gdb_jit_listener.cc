@@ -56,15 +56,12 @@ void GdbJitListener::OnCodeLoaded(const jitscope::CodeInfo& code) {
   if (context_->MaintenanceDue()) Wake(false);
 }
 
-void GdbJitListener::OnCodeFreed(const jitscope::CodeInfo& code) {
-  if (shut_down_.load(std::memory_order_relaxed)) return;  // unregistered already
-  context_->RemoveCode(code.address);
-}
+// After OnJitShutdown the context knows no code: RemoveCode finds nothing.
+void GdbJitListener::OnCodeFreed(const jitscope::CodeInfo& code) { context_->RemoveCode(code.address); }
 
 void GdbJitListener::OnJitShutdown() {
   // Called with the compiler thread stopped: no load can follow. The worker
   // may be packing; RemoveAllCode's generation bump makes its result stale.
-  shut_down_.store(true, std::memory_order_relaxed);
   context_->RemoveAllCode();
 }
 

@@ -69,7 +69,6 @@ class GdbJitListener : public JitEventListener {
   bool compress_ = false;  // a code GC finished
   bool busy_ = false;
   bool stop_ = false;
-  std::atomic<bool> shut_down_{false};  // OnJitShutdown ran: frees are moot
   std::atomic<uint64_t> loads_{0};  // OnCodeLoaded calls so far
   std::thread worker_;
 };
