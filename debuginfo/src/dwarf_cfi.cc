@@ -350,13 +350,13 @@ void WriteDebugFrameFde(ByteWriter& w, const CfiArch& arch, uint32_t cie_pointer
 }
 
 void WriteDebugFrameFdeWithProgram(ByteWriter& w, uint32_t cie_pointer, uint64_t address, uint64_t size,
-                                   const std::vector<uint8_t>& program) {
+                                   const uint8_t* program, size_t program_size) {
   size_t entry = w.size();
   w.U32(0);  // length, patched
   w.U32(cie_pointer);
   w.U64(address);
   w.U64(size);
-  w.Raw(program.data(), program.size());
+  w.Raw(program, program_size);
   FinishEntry(w, entry);
 }
 

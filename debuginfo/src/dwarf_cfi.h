@@ -43,7 +43,7 @@ void WriteDebugFrameFde(ByteWriter& w, const CfiArch& arch, uint32_t cie_pointer
 // The same FDE around a program EncodeCfaProgram made earlier (packing
 // rebuilds a range's FDEs many times; the program never changes).
 void WriteDebugFrameFdeWithProgram(ByteWriter& w, uint32_t cie_pointer, uint64_t address, uint64_t size,
-                                   const std::vector<uint8_t>& program);
+                                   const uint8_t* program, size_t program_size);
 
 // .eh_frame: a CIE with augmentation "zR" and pcrel|sdata4 FDE pointers.
 // `buffer_address` is the run-time address of byte 0 of the writer's buffer

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "byte_writer.h"
 #include "debuginfo/result.h"
@@ -198,10 +199,12 @@ void WriteFde(ByteWriter& w, const CfiArch& arch, uint32_t cie, const CodeInfo* 
   WriteDebugFrameFde(w, arch, cie, code->address, code->size, code->frame);
 }
 void WriteFde(ByteWriter& w, const CfiArch& /*arch*/, uint32_t cie, const PreparedCode* code) {
-  WriteDebugFrameFdeWithProgram(w, cie, code->address, code->size, code->cfa_program);
+  WriteDebugFrameFdeWithProgram(w, cie, code->address, code->size, code->cfa_program(), code->cfa_program_size());
 }
 size_t EstimatedFdeBytes(const CodeInfo* /*code*/) { return 0; }  // in kEstimatedBytesPerCode
-size_t EstimatedFdeBytes(const PreparedCode* code) { return code->cfa_program.size(); }
+size_t EstimatedFdeBytes(const PreparedCode* code) { return code->cfa_program_size(); }
+std::string_view NameOf(const CodeInfo* code) { return code->name; }
+std::string_view NameOf(const PreparedCode* code) { return code->name(); }
 
 template <typename Code>
 std::vector<const Code*> SortedCodes(const std::vector<const Code*>& codes) {
@@ -230,7 +233,7 @@ void WriteMiniInto(const std::vector<const Code*>& sorted, const ElfWriterOption
   TextRangeOf(sorted, &low, &high);
 
   size_t reserve = kEstimatedFixedBytes;
-  for (const Code* code : sorted) reserve += kEstimatedBytesPerCode + code->name.size() + 1 + EstimatedFdeBytes(code);
+  for (const Code* code : sorted) reserve += kEstimatedBytesPerCode + NameOf(code).size() + 1 + EstimatedFdeBytes(code);
   ElfBuilder elf(&image, opts.machine, reserve);
   ByteWriter& w = elf.writer();
 
@@ -249,13 +252,13 @@ void WriteMiniInto(const std::vector<const Code*>& sorted, const ElfWriterOption
     symbol.st_value = code->address;
     symbol.st_size = code->size;
     w.Raw(&symbol, sizeof(symbol));
-    name_offset += static_cast<uint32_t>(code->name.size() + 1);
+    name_offset += static_cast<uint32_t>(NameOf(code).size() + 1);
   }
   elf.End(symtab);
 
   uint32_t strtab = elf.Begin(".strtab", SHT_STRTAB, 0, 1, 0);
   w.U8(0);
-  for (const Code* code : sorted) w.CString(code->name);
+  for (const Code* code : sorted) w.CString(NameOf(code));
   elf.End(strtab);
   elf.Link(symtab, strtab, /*info=*/1);
 
@@ -376,12 +379,44 @@ bool PrepareCode(const CodeInfo& code, const ElfWriterOptions& opts, PreparedCod
   if (known ? !ValidateCodeInfoButFrame(code, opts, &error) : !ValidateCodeInfo(code, opts, &error)) return false;
   out->address = code.address;
   out->size = code.size;
-  out->name = code.name;
   out->tier = code.tier;
   out->has_fde = !code.frame.rows.empty();
-  out->cfa_program.clear();
-  if (out->has_fde) out->cfa_program = known ? tls_program_memo.program : MemoizedCfaProgram(code, opts.machine);
+  if (!out->has_fde) {
+    out->Set(code.name, nullptr, 0);
+  } else if (known) {
+    out->Set(code.name, tls_program_memo.program.data(), tls_program_memo.program.size());
+  } else {
+    std::vector<uint8_t> program = MemoizedCfaProgram(code, opts.machine);
+    out->Set(code.name, program.data(), program.size());
+  }
   return true;
+}
+
+PreparedCode& PreparedCode::operator=(const PreparedCode& other) {
+  if (this == &other) return *this;
+  address = other.address;
+  size = other.size;
+  tier = other.tier;
+  has_fde = other.has_fde;
+  std::string name(other.name());  // `other`'s buffer may be about to be replaced
+  Set(name, other.cfa_program(), other.cfa_program_size());
+  return *this;
+}
+
+void PreparedCode::Set(std::string_view name, const uint8_t* program, size_t program_size) {
+  size_t total = name.size() + program_size;
+  if (name.size() > UINT32_MAX || program_size > UINT32_MAX) throw std::length_error("PreparedCode too large");
+  uint8_t* out = inline_;
+  if (total > kInline) {
+    heap_ = std::make_unique<uint8_t[]>(total);
+    out = heap_.get();
+  } else {
+    heap_.reset();
+  }
+  if (!name.empty()) std::memcpy(out, name.data(), name.size());
+  if (program_size != 0) std::memcpy(out + name.size(), program, program_size);
+  name_size_ = static_cast<uint32_t>(name.size());
+  program_size_ = static_cast<uint32_t>(program_size);
 }
 
 // Prepared codes were validated by PrepareCode; only their presence is checked.

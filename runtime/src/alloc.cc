@@ -13,8 +13,9 @@ namespace {
 constexpr size_t kSlabHeader = 16;
 
 // A read-write (never executable) anonymous mapping of len bytes (a multiple
-// of kSlabBytes) aligned to kSlabBytes, advised for transparent huge pages.
-void* map_aligned(size_t len) {
+// of kSlabBytes) aligned to kSlabBytes, advised for transparent huge pages
+// unless told not to.
+void* map_aligned(size_t len, bool huge = true) {
   constexpr size_t n = SmallAlloc::kSlabBytes;
   void* m = mmap(nullptr, len + n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) throw std::bad_alloc();
@@ -24,11 +25,13 @@ void* map_aligned(size_t len) {
   uintptr_t end = aligned + len;
   if (base + len + n > end) munmap(reinterpret_cast<void*>(end), base + len + n - end);
   void* block = reinterpret_cast<void*>(aligned);
-  madvise(block, len, MADV_HUGEPAGE);  // advice only: without THP it is 4 KiB pages
+  // Advice only: without THP it is 4 KiB pages. NOHUGEPAGE also holds where
+  // THP is "always".
+  madvise(block, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   return block;
 }
 
-void* map_slab() { return map_aligned(SmallAlloc::kSlabBytes); }
+void* map_slab(bool huge) { return map_aligned(SmallAlloc::kSlabBytes, huge); }
 
 // Blocks of kSlabBytes or more (big tables' arrays and hash parts, the
 // string table) are mappings of their own, rounded up to whole huge pages:
@@ -44,7 +47,7 @@ void* SmallAlloc::carve(int c) {
     // of 16, so the rest is too) and start a new slab.
     size_t rest = static_cast<size_t>(bump_end_ - bump_);
     if (rest >= kGranule) free(bump_, rest);
-    char* slab = static_cast<char*>(map_slab());
+    char* slab = static_cast<char*>(map_slab(huge_pages_));
     *reinterpret_cast<void**>(slab) = slabs_;
     slabs_ = slab;
     slab_total_ += kSlabBytes;
