@@ -17,6 +17,8 @@ constexpr size_t kSpareGranule = 64;
 // Bounds the spares: about the singles alive between two packs of a few
 // ranges (pack_every 64) with room for bursts; beyond it blocks go back.
 constexpr size_t kMaxSpares = 512;
+// Single-function files larger than this (very long names) are not kept.
+constexpr size_t kMaxSpareBlock = 4096;
 
 size_t RoundUp(size_t n, size_t granule) { return (n + granule - 1) / granule * granule; }
 
@@ -69,31 +71,54 @@ JitDebugContext::Range& JitDebugContext::RangeOf(uint64_t range_index) {
 }
 
 uint8_t* JitDebugContext::TakeSpare(size_t block_size) {
-  auto it = spares_.find(block_size);
-  if (it == spares_.end() || it->second.empty()) return nullptr;
-  uint8_t* block = it->second.back();
-  it->second.pop_back();
+  size_t c = block_size / kSpareGranule;
+  if (c >= spares_.size() || spares_[c] == nullptr) return nullptr;
+  uint8_t* block = spares_[c];
+  uint8_t* next;
+  std::memcpy(&next, block, sizeof(next));
+  spares_[c] = next;
   spare_count_--;
   return block;
 }
 
 bool JitDebugContext::KeepSpare(uint8_t* block, size_t block_size) {
-  if (spare_count_ >= kMaxSpares) return false;
+  if (block_size > kMaxSpareBlock || block_size % kSpareGranule != 0) return false;
   // Never throws: Unregister calls it after the entry is gone, and must finish.
-  try {
-    spares_[block_size].push_back(block);
-  } catch (const std::bad_alloc&) {
-    return false;  // the caller hands the block back instead
+  size_t c = block_size / kSpareGranule;
+  if (c >= spares_.size()) {
+    try {
+      spares_.resize(kMaxSpareBlock / kSpareGranule + 1, nullptr);
+    } catch (const std::bad_alloc&) {
+      return false;  // the caller hands the block back instead
+    }
   }
+  if (spare_count_ >= kMaxSpares) {
+    // Full: a block of another size goes back instead. Names grow as a
+    // program runs (gen9.lua, then gen10000.lua), so files move up a size
+    // class; refusing new spares would leave the pool full of the old size
+    // and send every later file to the allocator.
+    size_t other = 0;
+    while (other < spares_.size() && (other == c || spares_[other] == nullptr)) other++;
+    if (other == spares_.size() || !free_) return false;
+    uint8_t* victim = TakeSpare(other * kSpareGranule);
+    free_(alloc_ctx_, victim, other * kSpareGranule);
+  }
+  std::memcpy(block, &spares_[c], sizeof(uint8_t*));
+  spares_[c] = block;
   spare_count_++;
   return true;
 }
 
 void JitDebugContext::ReleaseSpares() {
-  for (auto& [block_size, blocks] : spares_)
-    for (uint8_t* block : blocks)
-      if (free_) free_(alloc_ctx_, block, block_size);
-  spares_.clear();
+  for (size_t c = 0; c < spares_.size(); c++) {
+    for (uint8_t* block = spares_[c]; block != nullptr;) {
+      uint8_t* next;
+      std::memcpy(&next, block, sizeof(next));
+      if (free_) free_(alloc_ctx_, block, c * kSpareGranule);
+      block = next;
+    }
+    spares_[c] = nullptr;
+  }
   spare_count_ = 0;
 }
 
@@ -103,7 +128,8 @@ void JitDebugContext::DetachAllocator() {
   // but are never handed back to it.
   for (Group* g : AllGroups())
     if (g->from_alloc) g->from_alloc = false, g->symfile = nullptr;
-  spares_.clear();  // the allocator's memory: never touched again
+  // The allocator's memory: never touched again (not even to walk the lists).
+  std::fill(spares_.begin(), spares_.end(), nullptr);
   spare_count_ = 0;
   alloc_ = nullptr;
   free_ = nullptr;
@@ -159,7 +185,7 @@ JitDebugContext::Group* JitDebugContext::Register(const std::vector<uint8_t>& by
   return g;
 }
 
-void JitDebugContext::Unregister(Group* g) {
+void JitDebugContext::Unregister(Group* g, bool covered) {
   if (g->entry) writer_->Unregister(g->entry);
   Range& range = RangeOf(g->range);
   switch (g->kind) {
@@ -180,8 +206,9 @@ void JitDebugContext::Unregister(Group* g) {
   } else {
     free(g->symfile);
   }
-  for (Live& l : range.codes)
-    if (l.covering == g) l.covering = nullptr;
+  if (covered)
+    for (Live& l : range.codes)
+      if (l.covering == g) l.covering = nullptr;
   auto it = std::find(range.groups.begin(), range.groups.end(), g);
   if (it != range.groups.end()) range.groups.erase(it);
   group_count_--;
@@ -309,7 +336,7 @@ void JitDebugContext::Apply(std::vector<Rebuild>& plan) {
     Group* g = Register(r.bytes, r.kind, range, r.range, r.codes.size());
     if (!g) continue;
     for (Live& l : range.codes) l.covering = g;
-    for (Group* o : old) Unregister(o);
+    for (Group* o : old) Unregister(o, /*covered=*/false);
     stats_.packs++;
     if (r.kind == Group::kCompressed) stats_.compressions++;
   }

@@ -154,7 +154,9 @@ class JitDebugContext {
   };
   Group* Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range, uint64_t range_index,
                   size_t functions);
-  void Unregister(Group* g);
+  // covered = false: no live function names g as its covering any more
+  // (Apply has just moved them all to the new group): the walk is skipped.
+  void Unregister(Group* g, bool covered = true);
   Range& RangeOf(uint64_t range_index);
   // Single-function files are made and dropped once per function; their
   // blocks are kept for the next ones instead of going through the caller's
@@ -173,7 +175,12 @@ class JitDebugContext {
   bool StableRange(uint64_t range_index) const;
   std::vector<Group*> AllGroups() const;   // under mu_
 
-  std::map<size_t, std::vector<uint8_t*>> spares_;  // block size -> unused blocks of alloc_
+  // Unused single-function blocks of alloc_ by size class (block_size /
+  // kSpareGranule), each class a list linked through the blocks' first bytes
+  // (they are nobody's file any more): taking one touches only the block
+  // about to be written anyway. A std::map of vectors here cost a few cache
+  // misses per function on the compiler thread.
+  std::vector<uint8_t*> spares_;
   size_t spare_count_ = 0;
   JitDescriptorWriter* writer_;
   JitDebugOptions options_;
