@@ -75,8 +75,13 @@ void ParseSnapshotEntries(JitSnapshot* snapshot) {
 }
 
 JitSnapshotter::JitSnapshotter(Memory& memory, std::vector<DescriptorLocation> descriptors,
-                               DescriptorReaderLimits limits, bool parse)
-    : memory_(memory), locations_(std::move(descriptors)), limits_(limits), parse_(parse), reader_(memory, limits) {
+                               DescriptorReaderLimits limits, bool parse, SymfileFixup fixup)
+    : memory_(memory),
+      locations_(std::move(descriptors)),
+      limits_(limits),
+      parse_(parse),
+      fixup_(std::move(fixup)),
+      reader_(memory, limits) {
   headers_.resize(locations_.size());
 }
 
@@ -127,7 +132,7 @@ Result<DescriptorView> JitSnapshotter::ReadDescriptor(const DescriptorLocation& 
       if (!e.problem.empty()) {
         s.problem = e.problem;
       } else {
-        Result<std::vector<uint8_t>> bytes = reader_.ReadSymfile(view.header, e);
+        Result<std::vector<uint8_t>> bytes = reader_.ReadSymfile(view.header, e, fixup_);
         if (!bytes) {
           // Changed under us (freed, repacked): the whole list is stale.
           if (bytes.error().find("changed") != std::string::npos) {

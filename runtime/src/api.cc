@@ -217,7 +217,7 @@ Table* register_lib(State* L, const char* libname, const NativeReg* fns) {
 }
 
 // ---- Loading ---------------------------------------------------------------------------------
-int load_buffer(State* L, const char* src, size_t len, const char* chunkname) {
+int load_buffer(State* L, const char* src, size_t len, const char* chunkname, String* text_owner) {
   std::string err;
   if (len > 0 && src[0] == '\033') {
     push_string(L, std::string(chunkname[0] == '=' || chunkname[0] == '@' ? chunkname + 1 : chunkname) +
@@ -230,7 +230,7 @@ int load_buffer(State* L, const char* src, size_t len, const char* chunkname) {
     return 3;
   }
   assign_function_names(p);
-  register_chunk_source(L, p, src, len);
+  register_chunk_source(L, p, src, len, text_owner);
   Closure* cl = new_lua_closure(L, p, L->globals.as_table());
   push(L, Value::function(cl));
   return 0;

@@ -3,8 +3,14 @@
 // and an outside reader gets the source without the file.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
+#include "debuginfo/snapshot_file.h"
 #include "debuginfo/source_blob.h"
 #include "harness/tool_runner.h"
 #include "jit_symfiles.h"
@@ -13,29 +19,39 @@
 namespace jitscope::integration {
 namespace {
 
+// The raw bytes of every entry of the stopped VM's source descriptor, as
+// `jitscope descriptor` lists them (addresses) and the memory holds them.
+std::vector<std::string> RawSourceBlobs(pid_t pid) {
+  std::vector<std::string> out;
+  auto result = testing::RunTool(
+      {JitscopePath(), "descriptor", std::to_string(pid), "--json", "--symbol", "__jit_source_descriptor"},
+      kToolTimeout);
+  EXPECT_EQ(result.exit_code, 0) << result.Describe();
+  if (result.exit_code != 0) return out;
+  nlohmann::json json = nlohmann::json::parse(result.out);
+  for (const auto& d : json.at("descriptors"))
+    for (const auto& e : d.at("entries")) {
+      uint64_t addr = std::stoull(e.at("symfile_addr").get<std::string>(), nullptr, 0);
+      uint64_t size = e.at("symfile_size").get<uint64_t>();
+      std::string bytes, error;
+      EXPECT_TRUE(ReadProcessMemory(pid, addr, size, &bytes, &error)) << error;
+      out.push_back(std::move(bytes));
+    }
+  return out;
+}
+
 TEST(SourceDescriptor, PublishesEachLoadedChunkWithItsFunctions) {
   std::string error;
   auto vm = StoppedJitvm::Start({"--jit-threshold=0", "--test-builtins"}, "fib.lua", &error);
   ASSERT_NE(vm, nullptr) << error;
-  auto result = testing::RunTool(
-      {JitscopePath(), "descriptor", std::to_string(vm->pid()), "--json", "--symbol", "__jit_source_descriptor"},
-      kToolTimeout);
-  ASSERT_EQ(result.exit_code, 0) << result.Describe();
-  nlohmann::json json = nlohmann::json::parse(result.out);
   std::vector<SourceBlob> blobs;
-  for (const auto& d : json.at("descriptors")) {
-    for (const auto& e : d.at("entries")) {
-      uint64_t addr = std::stoull(e.at("symfile_addr").get<std::string>(), nullptr, 0);
-      uint64_t size = e.at("symfile_size").get<uint64_t>();
-      std::string bytes;
-      ASSERT_TRUE(ReadProcessMemory(vm->pid(), addr, size, &bytes, &error)) << error;
-      SourceBlob blob;
-      ASSERT_TRUE(DecodeSourceBlob(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &blob, &error))
-          << error;
-      blobs.push_back(blob);
-    }
+  for (const std::string& bytes : RawSourceBlobs(vm->pid())) {
+    SourceBlob blob;
+    ASSERT_TRUE(DecodeSourceBlob(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &blob, &error))
+        << error;
+    blobs.push_back(blob);
   }
-  ASSERT_EQ(blobs.size(), 1u) << result.out;
+  ASSERT_EQ(blobs.size(), 1u);
   const SourceBlob& b = blobs[0];
   EXPECT_NE(b.chunk_name.find("fib.lua"), std::string::npos) << b.chunk_name;
   EXPECT_EQ(b.text, ReadWholeFile(LuaScriptPath("fib.lua")));
@@ -47,6 +63,59 @@ TEST(SourceDescriptor, PublishesEachLoadedChunkWithItsFunctions) {
     }
   }
   EXPECT_TRUE(found_fib) << "no fib@ function in the blob";
+}
+
+// Chunks from loadstring: the registered blob is the reference form (no copy
+// of the text in the target), and jitscope's snapshot, read like any reader
+// in another process would, holds the text itself. Chunks collected before
+// the stop (with or without their string) are gone from the descriptor.
+TEST(SourceDescriptor, ChunksFromLuaStringsReferToTheirTextAndSnapshotsHoldIt) {
+  std::string error;
+  auto vm = StoppedJitvm::Start({"--jit-threshold=0", "--test-builtins"}, "loadstring_chunks.lua", &error);
+  ASSERT_NE(vm, nullptr) << error;
+  const std::string code = "local function twice(x)\n  return x * 2\nend\nreturn twice(21)\n";
+
+  int references = 0, inline_blobs = 0;
+  for (const std::string& bytes : RawSourceBlobs(vm->pid())) {
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (IsSourceBlobRef(data, bytes.size())) {
+      references++;
+      EXPECT_EQ(bytes.find("twice(21)"), std::string::npos) << "a reference blob holds a copy of the text";
+      SourceBlob blob;
+      EXPECT_FALSE(DecodeSourceBlob(data, bytes.size(), &blob, &error)) << "decoded without its text";
+    } else {
+      inline_blobs++;  // the script itself, loaded from its file
+    }
+  }
+  EXPECT_EQ(references, 2);
+  EXPECT_EQ(inline_blobs, 1);
+
+  std::string path = ::testing::TempDir() + "/loadstring_chunks." + std::to_string(getpid()) + ".snap";
+  auto snap = testing::RunTool({JitscopePath(), "snapshot", std::to_string(vm->pid()), "-o", path}, kToolTimeout);
+  ASSERT_EQ(snap.exit_code, 0) << snap.Describe();
+  Result<ProcessSnapshot> loaded = ReadSnapshotFile(path);
+  unlink(path.c_str());
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  std::map<std::string, SourceBlob> blobs;
+  for (const DescriptorView& d : loaded->sources.descriptors)
+    for (const SnapshotEntry& e : d.entries) {
+      ASSERT_TRUE(e.symfile) << e.problem;
+      EXPECT_FALSE(IsSourceBlobRef(e.symfile->data(), e.symfile->size())) << "a snapshot kept a reference";
+      SourceBlob blob;
+      ASSERT_TRUE(DecodeSourceBlob(e.symfile->data(), e.symfile->size(), &blob, &error)) << error;
+      blobs[blob.chunk_name] = blob;
+    }
+  ASSERT_EQ(blobs.count("shared_code"), 1u);
+  ASSERT_EQ(blobs.count("shared_code_again"), 1u);
+  EXPECT_EQ(blobs["shared_code"].text, code);
+  EXPECT_EQ(blobs["shared_code_again"].text, code);
+  bool found_twice = false;
+  for (const SourceFunction& f : blobs["shared_code"].functions)
+    if (f.name.rfind("twice@", 0) == 0) found_twice = f.first_line == 1 && f.last_line == 3;
+  EXPECT_TRUE(found_twice) << "no twice@ function with lines 1-3";
+  EXPECT_EQ(blobs.count("gone_chunk"), 0u);
+  EXPECT_EQ(blobs.count("dies_with_text"), 0u);
+  EXPECT_EQ(blobs.size(), 3u);
 }
 
 }  // namespace
