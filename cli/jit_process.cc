@@ -84,8 +84,7 @@ Result<Target> OpenTarget(pid_t pid, const std::string& command, bool stop) {
   // The source descriptor (same ABI; payloads are source blobs, not ELF).
   Result<std::vector<DescriptorLocation>> src = locator.LocateInMaps(t.maps, pid, kSourceDescriptorSymbol);
   if (src && !src->empty()) {
-    t.sources = std::make_unique<JitSnapshotter>(*t.memory, std::move(*src), DescriptorReaderLimits{}, false,
-                                                 SourceBlobFixup());
+    t.sources = std::make_unique<JitSnapshotter>(*t.memory, std::move(*src), DescriptorReaderLimits{}, false);
     if (!t.sources->Poll()) t.sources.reset();  // source is a bonus: code maps work without it
   }
   (void)command;

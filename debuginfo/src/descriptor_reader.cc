@@ -236,7 +236,7 @@ DescriptorReader::Outcome DescriptorReader::TryRead(uint64_t address, Descriptor
 }
 
 Result<std::vector<uint8_t>> DescriptorReader::ReadSymfile(const DescriptorSnapshot& snapshot,
-                                                           const JitEntrySnapshot& entry, const SymfileFixup& fixup) {
+                                                           const JitEntrySnapshot& entry) {
   if (!entry.problem.empty()) {
     return Error{"entry " + HexAddress(entry.address) + " has no usable symfile: " + entry.problem};
   }
@@ -245,8 +245,6 @@ Result<std::vector<uint8_t>> DescriptorReader::ReadSymfile(const DescriptorSnaps
     return Error{"cannot read symfile of entry " + HexAddress(entry.address) + " at " +
                  HexAddress(entry.symfile_addr) + " (" + std::to_string(entry.symfile_size) + " bytes)"};
   }
-  std::string fixup_error;
-  bool fixed = !fixup || fixup(memory_, &bytes, &fixup_error);
   bool still_valid;
   if (snapshot.variant == DescriptorVariant::kAndroid2) {
     uint32_t seqlock = 0;
@@ -258,7 +256,6 @@ Result<std::vector<uint8_t>> DescriptorReader::ReadSymfile(const DescriptorSnaps
   if (!still_valid) {
     return Error{"entry " + HexAddress(entry.address) + " changed while its symfile was copied; take a new snapshot"};
   }
-  if (!fixed) return Error{"entry " + HexAddress(entry.address) + ": " + fixup_error};
   return bytes;
 }
 

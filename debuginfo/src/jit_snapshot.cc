@@ -75,13 +75,8 @@ void ParseSnapshotEntries(JitSnapshot* snapshot) {
 }
 
 JitSnapshotter::JitSnapshotter(Memory& memory, std::vector<DescriptorLocation> descriptors,
-                               DescriptorReaderLimits limits, bool parse, SymfileFixup fixup)
-    : memory_(memory),
-      locations_(std::move(descriptors)),
-      limits_(limits),
-      parse_(parse),
-      fixup_(std::move(fixup)),
-      reader_(memory, limits) {
+                               DescriptorReaderLimits limits, bool parse)
+    : memory_(memory), locations_(std::move(descriptors)), limits_(limits), parse_(parse), reader_(memory, limits) {
   headers_.resize(locations_.size());
 }
 
@@ -132,7 +127,7 @@ Result<DescriptorView> JitSnapshotter::ReadDescriptor(const DescriptorLocation& 
       if (!e.problem.empty()) {
         s.problem = e.problem;
       } else {
-        Result<std::vector<uint8_t>> bytes = reader_.ReadSymfile(view.header, e, fixup_);
+        Result<std::vector<uint8_t>> bytes = reader_.ReadSymfile(view.header, e);
         if (!bytes) {
           // Changed under us (freed, repacked): the whole list is stale.
           if (bytes.error().find("changed") != std::string::npos) {

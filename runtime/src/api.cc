@@ -217,7 +217,7 @@ Table* register_lib(State* L, const char* libname, const NativeReg* fns) {
 }
 
 // ---- Loading ---------------------------------------------------------------------------------
-int load_buffer(State* L, const char* src, size_t len, const char* chunkname, String* text_owner) {
+int load_buffer(State* L, const char* src, size_t len, const char* chunkname) {
   std::string err;
   if (len > 0 && src[0] == '\033') {
     push_string(L, std::string(chunkname[0] == '=' || chunkname[0] == '@' ? chunkname + 1 : chunkname) +
@@ -230,7 +230,7 @@ int load_buffer(State* L, const char* src, size_t len, const char* chunkname, St
     return 3;
   }
   assign_function_names(p);
-  register_chunk_source(L, p, src, len, text_owner);
+  register_chunk_source(L, p, src, len);
   Closure* cl = new_lua_closure(L, p, L->globals.as_table());
   push(L, Value::function(cl));
   return 0;

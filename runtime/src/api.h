@@ -145,7 +145,7 @@ Proto* compile_chunk_reader(State* L, const std::function<bool(std::string*)>& r
                             std::string* err);
 // Loads a chunk as a function (a Lua closure with the globals as environment).
 // Returns 0 and pushes the function, or pushes the error message and returns 3.
-int load_buffer(State* L, const char* src, size_t len, const char* chunkname, String* text_owner = nullptr);
+int load_buffer(State* L, const char* src, size_t len, const char* chunkname);
 int load_file(State* L, const char* path);  // "cannot open x" errors as Lua 5.1
 
 // ---- GC ------------------------------------------------------------------------------

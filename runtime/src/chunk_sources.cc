@@ -22,21 +22,16 @@ void collect(const Proto* p, std::vector<jitscope::SourceFunction>* functions) {
 
 }  // namespace
 
-void register_chunk_source(State* L, Proto* main, const char* src, size_t len, String* text_owner) {
+void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
   if (!L->g->register_sources || !main->source) return;
   const char* name = main->source->data;
   std::string chunk_name = (*name == '@' || *name == '=') ? std::string(name + 1) : chunk_id(main->source);
   std::vector<jitscope::SourceFunction> functions;
   collect(main, &functions);
-  // A chunk loaded from a Lua string (loadstring) refers to the string's
-  // bytes: copying them was most of this function's cost with 10,000 chunks
-  // loaded (fresh pages for ~2.5 MB of text). Otherwise the text is copied
-  // once, straight into the registered block.
-  bool by_reference = text_owner != nullptr && text_owner->data == src && text_owner->len == len;
+  // Encoded straight into the registered block: the text is copied once.
   std::string_view text(src, len);
-  size_t size = by_reference ? jitscope::EncodedSourceBlobRefSize(chunk_name, functions)
-                             : jitscope::EncodedSourceBlobSize(chunk_name, text, functions);
-  // From a pool of slabs of its own, not malloc: the VM thread runs on a
+  size_t size = jitscope::EncodedSourceBlobSize(chunk_name, text, functions);
+  // From a pool of huge-page slabs, not malloc: the VM thread runs on a
   // thread of its own, whose malloc arena grows by mprotect in small steps
   // and faults in every 4 KiB page: that was ~60% of this function's cost
   // with 10,000 chunks loaded. Not the Lua heap's pool either (see
@@ -47,12 +42,7 @@ void register_chunk_source(State* L, Proto* main, const char* src, size_t len, S
   } catch (const std::bad_alloc&) {
     return;  // no source for outside tools; the chunk itself still loads
   }
-  if (by_reference) {
-    jitscope::EncodeSourceBlobRefTo(chunk_name, reinterpret_cast<uintptr_t>(src), static_cast<uint32_t>(len),
-                                    functions, blob);
-  } else {
-    jitscope::EncodeSourceBlobTo(chunk_name, text, functions, blob);
-  }
+  jitscope::EncodeSourceBlobTo(chunk_name, text, functions, blob);
   jit_code_entry* entry = jitscope::GlobalSourceDescriptorWriter().Register(blob, size);
   if (!entry) {
     L->g->source_pool.free(blob, size);
@@ -61,10 +51,6 @@ void register_chunk_source(State* L, Proto* main, const char* src, size_t len, S
   main->source_entry = entry;
   main->source_blob = blob;
   main->source_blob_size = size;
-  if (by_reference) {
-    main->source_text = text_owner;  // marked with the Proto from now on
-    text_owner->hdr.marked |= kSourceTextMark;
-  }
 }
 
 void unregister_chunk_source(State* L, Proto* main) {
@@ -75,7 +61,6 @@ void unregister_chunk_source(State* L, Proto* main) {
   main->source_entry = nullptr;
   main->source_blob = nullptr;
   main->source_blob_size = 0;
-  main->source_text = nullptr;  // the string lives on if anything else holds it
 }
 
 }  // namespace jitvm

@@ -99,7 +99,6 @@ struct Marker {
       case kTProto: {
         Proto* p = reinterpret_cast<Proto*>(o);
         if (p->source) mark_obj(&p->source->hdr);
-        if (p->source_text) mark_obj(&p->source_text->hdr);
         for (const Value& k : p->k) mark(k);
         for (Proto* c : p->p) mark_obj(&c->hdr);
         for (const LocVar& v : p->locvars)
@@ -165,13 +164,6 @@ void free_object(State* L, GCObject* o) {
     case kTString: {
       String* s = reinterpret_cast<String*>(o);
       strings_remove(g, s);
-      if (o->marked & kSourceTextMark) {
-        // A source blob may still point at these bytes: its Proto is dead
-        // too (it marks the string) but may come later in this sweep.
-        o->gc_next = g->dead_source_texts;
-        g->dead_source_texts = o;
-        break;
-      }
       size_t bytes = offsetof(String, data) + s->len + 1;
       g->total_bytes -= bytes;
       g->pool.free(s, bytes);
@@ -211,18 +203,6 @@ void free_object(State* L, GCObject* o) {
     default:
       free(o);
       break;
-  }
-}
-
-// The strings free_object set aside; every Proto that referred to one is
-// freed (and its blob unregistered) by now.
-void free_dead_source_texts(Global* g) {
-  while (GCObject* o = g->dead_source_texts) {
-    g->dead_source_texts = o->gc_next;
-    String* s = reinterpret_cast<String*>(o);
-    size_t bytes = offsetof(String, data) + s->len + 1;
-    g->total_bytes -= bytes;
-    g->pool.free(s, bytes);
   }
 }
 
@@ -362,7 +342,6 @@ void gc_collect(State* L) {
   m.clear_weak();
   sweep_all(L);
   sweep(L, &g->udata);
-  free_dead_source_texts(g);
   g->gc_cycles++;
   size_t t = g->total_bytes / 100 * static_cast<size_t>(g->gc_pause);
   g->gc_threshold = t > kMinThreshold ? t : kMinThreshold;
@@ -388,7 +367,6 @@ void gc_free_all(State* L) {
   g->all_count = g->all_cap = 0;
   free_list(L, g->udata);
   g->udata = nullptr;
-  free_dead_source_texts(g);
 }
 
 }  // namespace jitvm

@@ -300,7 +300,7 @@ int load_aux(State* L, int status) {
 int base_loadstring(State* L) {
   String* s = check_string(L, 1);
   String* name = opt_string(L, 2, s);
-  return load_aux(L, load_buffer(L, s->data, s->len, name->data, s));
+  return load_aux(L, load_buffer(L, s->data, s->len, name->data));
 }
 
 int base_load(State* L) {

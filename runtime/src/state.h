@@ -77,9 +77,6 @@ struct Global {
   size_t all_count = 0;
   size_t all_cap = 0;
   GCObject* udata = nullptr;     // every userdata (own list: the __gc scan walks only these)
-  // Dead strings that source blobs referred to, freed at the end of the sweep
-  // (kSourceTextMark), linked through gc_next.
-  GCObject* dead_source_texts = nullptr;
   size_t total_bytes = 0;        // approximate bytes in use
   size_t gc_threshold = 0;       // collect when total_bytes exceeds this
   int gc_pause = 200;            // percent, as Lua 5.1's LUAI_GCPAUSE

@@ -176,9 +176,6 @@ struct Proto {
   void* source_entry = nullptr;   // main chunks: the __jit_source_descriptor entry (chunk_sources.cc)
   void* source_blob = nullptr;    // in the Global's source_pool, of source_blob_size bytes
   size_t source_blob_size = 0;
-  // Main chunks loaded from a Lua string: the string whose bytes the source
-  // blob refers to instead of copying them (marked with the Proto).
-  String* source_text = nullptr;
 };
 
 constexpr int kVarargHasArg = 1;

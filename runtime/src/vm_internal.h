@@ -59,14 +59,8 @@ int base_next(State* L);
 int ipairs_aux(State* L);
 // Names compiled code will carry: "fname@chunk:line" (func_names.cc).
 void assign_function_names(Proto* main);
-// Source blobs of loaded chunks for outside tools (chunk_sources.cc). With
-// text_owner (the Lua string holding src..src+len), the blob refers to the
-// string's bytes instead of copying them; the Proto keeps the string alive.
-void register_chunk_source(State* L, Proto* main, const char* src, size_t len, String* text_owner = nullptr);
-// GCObject::marked bit of strings a source blob refers to: the sweep frees
-// them only after every dead Proto is freed (and so unregistered), so that
-// no registered blob ever points at freed or reused memory (gc.cc).
-constexpr uint8_t kSourceTextMark = 16;
+// Source blobs of loaded chunks for outside tools (chunk_sources.cc).
+void register_chunk_source(State* L, Proto* main, const char* src, size_t len);
 void unregister_chunk_source(State* L, Proto* main);
 
 void strings_init(Global* g);

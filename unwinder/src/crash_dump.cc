@@ -20,7 +20,6 @@
 
 #include "debuginfo/descriptor_locator.h"
 #include "debuginfo/jit_snapshot.h"
-#include "debuginfo/source_blob.h"
 #include "unwinder/process_info.h"
 #include "unwinder/remote_memory.h"
 
@@ -318,8 +317,7 @@ Result<Tombstone> DumpCrashedProcess(const CrashRequest& req, const CrashDumpOpt
   }
   Result<std::vector<DescriptorLocation>> sources = locator.LocateInMaps(t.maps, req.pid, kSourceDescriptorSymbol);
   if (sources && !sources->empty()) {
-    JitSnapshotter source_reader(memory, std::move(*sources), DescriptorReaderLimits{}, /*parse=*/false,
-                                 SourceBlobFixup());
+    JitSnapshotter source_reader(memory, std::move(*sources), DescriptorReaderLimits{}, /*parse=*/false);
     if (source_reader.Poll()) snapshot->sources = source_reader.snapshot();
   }
   CaptureJitCode(memory, snapshot.get());

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,23 +65,15 @@ struct DescriptorReaderLimits {
   uint32_t max_struct_size = 4096;
 };
 
-// Turns a copied symbol file into what the reader keeps, reading more of the
-// target where the file refers to it (source blobs: ResolveSourceBlob). It
-// runs before the entry is checked again, so what it read is covered by the
-// same check. False with *error when it cannot.
-using SymfileFixup = std::function<bool(Memory& memory, std::vector<uint8_t>* bytes, std::string* error)>;
-
 class DescriptorReader {
  public:
   explicit DescriptorReader(Memory& memory, DescriptorReaderLimits limits = {});
 
   Result<DescriptorSnapshot> Read(uint64_t descriptor_address);
 
-  // R4: copies an entry's symbol file (and lets `fixup` read what it refers
-  // to), then checks the entry (Android2) or the descriptor (older variants)
-  // did not change since `snapshot`.
-  Result<std::vector<uint8_t>> ReadSymfile(const DescriptorSnapshot& snapshot, const JitEntrySnapshot& entry,
-                                           const SymfileFixup& fixup = nullptr);
+  // R4: copies an entry's symbol file, then checks the entry (Android2) or
+  // the descriptor (older variants) did not change since `snapshot`.
+  Result<std::vector<uint8_t>> ReadSymfile(const DescriptorSnapshot& snapshot, const JitEntrySnapshot& entry);
 
  private:
   enum class Outcome { kDone, kRetry, kFatal };

@@ -79,10 +79,8 @@ class JitSnapshotter {
  public:
   // parse = false: copy and verify only; entries get `info` from
   // ParseSnapshotEntries (the cache keeps parsed results across polls).
-  // fixup: applied to every symbol file as it is copied (see SymfileFixup);
-  // the source descriptor's reader passes SourceBlobFixup().
   JitSnapshotter(Memory& memory, std::vector<DescriptorLocation> descriptors, DescriptorReaderLimits limits = {},
-                 bool parse = true, SymfileFixup fixup = nullptr);
+                 bool parse = true);
 
   // Brings the snapshot up to date. Returns whether anything changed since
   // the previous successful poll (the first poll always "changes").
@@ -105,7 +103,6 @@ class JitSnapshotter {
   std::vector<DescriptorLocation> locations_;
   DescriptorReaderLimits limits_;
   bool parse_;
-  SymfileFixup fixup_;
   DescriptorReader reader_;
   std::vector<Header> headers_;
   std::map<Key, SnapshotEntry> cache_;

@@ -1,5 +1,5 @@
--- Chunks loaded from Lua strings: their source blobs refer to the strings'
--- bytes instead of copying them. Two loads share one string; one chunk is
+-- Chunks loaded from Lua strings, each published with its source text. Two
+-- loads share one string; one chunk is
 -- collected while its string lives on (a constant of this chunk), and one
 -- dies together with its string; then the VM stops for the reader.
 local code = "local function twice(x)\n  return x * 2\nend\nreturn twice(21)\n"
