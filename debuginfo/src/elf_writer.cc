@@ -398,8 +398,7 @@ PreparedCode& PreparedCode::operator=(const PreparedCode& other) {
   size = other.size;
   tier = other.tier;
   has_fde = other.has_fde;
-  std::string name(other.name());  // `other`'s buffer may be about to be replaced
-  Set(name, other.cfa_program(), other.cfa_program_size());
+  Set(other.name(), other.cfa_program(), other.cfa_program_size());  // this != &other: no aliasing
   return *this;
 }
 

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "debuginfo/elf_writer.h"
 
@@ -30,7 +29,12 @@ uint64_t now_ns() {
 
 JitDebugContext::JitDebugContext(JitDescriptorWriter* writer, const JitDebugOptions& options, Alloc alloc,
                                  Free free_fn, void* alloc_ctx)
-    : writer_(writer), options_(options), alloc_(alloc), free_(free_fn), alloc_ctx_(alloc_ctx) {}
+    : spares_(kMaxSpareBlock / kSpareGranule + 1, nullptr),
+      writer_(writer),
+      options_(options),
+      alloc_(alloc),
+      free_(free_fn),
+      alloc_ctx_(alloc_ctx) {}
 
 JitDebugContext::~JitDebugContext() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -83,15 +87,9 @@ uint8_t* JitDebugContext::TakeSpare(size_t block_size) {
 
 bool JitDebugContext::KeepSpare(uint8_t* block, size_t block_size) {
   if (block_size > kMaxSpareBlock || block_size % kSpareGranule != 0) return false;
-  // Never throws: Unregister calls it after the entry is gone, and must finish.
+  // Never throws (Unregister calls it after the entry is gone, and must
+  // finish): spares_ has a head for every class up to kMaxSpareBlock.
   size_t c = block_size / kSpareGranule;
-  if (c >= spares_.size()) {
-    try {
-      spares_.resize(kMaxSpareBlock / kSpareGranule + 1, nullptr);
-    } catch (const std::bad_alloc&) {
-      return false;  // the caller hands the block back instead
-    }
-  }
   if (spare_count_ >= kMaxSpares) {
     // Full: a block of another size goes back instead. Names grow as a
     // program runs (gen9.lua, then gen10000.lua), so files move up a size
