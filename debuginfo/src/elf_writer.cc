@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 
@@ -447,6 +449,178 @@ ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>
   uint64_t low, high;
   TextRangeOf(sorted, &low, &high);
   return WrapCompressed(WriteMini(sorted, opts, nullptr), low, high, opts);
+}
+
+namespace {
+
+// WriteMiniInto's sections for one code without full mode, in its order.
+constexpr const char* kSingleSectionNames[] = {".text", ".symtab", ".strtab", kTierSectionName, ".debug_frame",
+                                               ".shstrtab"};
+constexpr uint16_t kSingleSectionCount = 1 + std::size(kSingleSectionNames);  // with the null section
+enum SingleSection : uint16_t { kSText = 1, kSSymtab, kSStrtab, kSTiers, kSFrame, kSShstrtab };
+// length, CIE pointer, initial location, address range: WriteDebugFrameFdeWithProgram.
+constexpr size_t kFdeHeaderBytes = 4 + 4 + 8 + 8;
+constexpr size_t kCfiEntryAlignment = 8;  // FinishEntry pads CIEs and FDEs to it with DW_CFA_nop (0)
+
+// What every single-function file of a machine shares.
+struct SingleTemplate {
+  uint16_t machine = 0;
+  std::vector<uint8_t> cie;       // .debug_frame's CIE, at offset 0 of the section
+  std::vector<uint8_t> shstrtab;  // as ElfBuilder::Finish writes it
+  uint32_t name_offsets[kSingleSectionCount] = {};
+  // The ELF header and section headers with every field that does not depend
+  // on the code: a file copies them and patches the rest (a smaller function
+  // than filling them field by field; it runs cold, once per compile).
+  Elf64_Ehdr ehdr = {};
+  Elf64_Shdr sections[kSingleSectionCount] = {};
+};
+
+Elf64_Shdr SectionHeader(uint32_t name, uint32_t type, uint64_t flags, uint64_t addr, uint64_t offset, uint64_t size,
+                         uint64_t align, uint64_t entsize = 0) {
+  Elf64_Shdr s = {};
+  s.sh_name = name;
+  s.sh_type = type;
+  s.sh_flags = flags;
+  s.sh_addr = addr;
+  s.sh_offset = offset;
+  s.sh_size = size;
+  s.sh_addralign = align;
+  s.sh_entsize = entsize;
+  return s;
+}
+
+const SingleTemplate* SingleTemplateFor(uint16_t machine) {
+  const CfiArch* arch = CfiArchFor(machine);
+  if (arch == nullptr) return nullptr;
+  thread_local SingleTemplate t;
+  if (t.machine != machine || t.cie.empty()) {
+    t.cie.clear();
+    ByteWriter cie(&t.cie);
+    WriteDebugFrameCie(cie, *arch);
+    t.shstrtab.assign(1, 0);
+    for (uint16_t i = 1; i < kSingleSectionCount; i++) {
+      t.name_offsets[i] = static_cast<uint32_t>(t.shstrtab.size());
+      const char* name = kSingleSectionNames[i - 1];
+      t.shstrtab.insert(t.shstrtab.end(), name, name + std::strlen(name) + 1);
+    }
+    t.ehdr = Elf64_Ehdr{};
+    std::memcpy(t.ehdr.e_ident, ELFMAG, SELFMAG);
+    t.ehdr.e_ident[EI_CLASS] = ELFCLASS64;
+    t.ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+    t.ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+    t.ehdr.e_ident[EI_OSABI] = ELFOSABI_NONE;
+    t.ehdr.e_type = ET_DYN;
+    t.ehdr.e_machine = machine;
+    t.ehdr.e_version = EV_CURRENT;
+    t.ehdr.e_ehsize = sizeof(Elf64_Ehdr);
+    t.ehdr.e_phentsize = sizeof(Elf64_Phdr);
+    t.ehdr.e_shentsize = sizeof(Elf64_Shdr);
+    t.ehdr.e_shnum = kSingleSectionCount;
+    t.ehdr.e_shstrndx = kSShstrtab;
+    const uint32_t* n = t.name_offsets;
+    Elf64_Shdr* sh = t.sections;
+    sh[0] = Elf64_Shdr{};
+    sh[kSText] = SectionHeader(n[kSText], SHT_NOBITS, SHF_ALLOC | SHF_EXECINSTR, 0, sizeof(Elf64_Ehdr), 0,
+                               kTextAlignment);
+    sh[kSSymtab] = SectionHeader(n[kSSymtab], SHT_SYMTAB, 0, 0, 0, 2 * sizeof(Elf64_Sym), kTableAlignment,
+                                 sizeof(Elf64_Sym));
+    sh[kSSymtab].sh_link = kSStrtab;
+    sh[kSSymtab].sh_info = 1;  // all symbols are global: the locals end after the null one
+    sh[kSStrtab] = SectionHeader(n[kSStrtab], SHT_STRTAB, 0, 0, 0, 0, 1);
+    sh[kSTiers] = SectionHeader(n[kSTiers], SHT_PROGBITS, 0, 0, 0, 1, 1);
+    sh[kSFrame] = SectionHeader(n[kSFrame], SHT_PROGBITS, 0, 0, 0, 0, kTableAlignment);
+    sh[kSShstrtab] = SectionHeader(n[kSShstrtab], SHT_STRTAB, 0, 0, 0, t.shstrtab.size(), 1);
+    t.machine = machine;
+  }
+  return &t;
+}
+
+// File offsets of the single-function file's parts, as ElfBuilder lays them out.
+struct SingleLayout {
+  uint64_t symtab, strtab, tiers, frame, fde, fde_size, shstrtab, shoff, total;
+};
+
+SingleLayout SingleLayoutOf(const PreparedCode& code, const SingleTemplate& t) {
+  SingleLayout l;
+  uint64_t o = sizeof(Elf64_Ehdr);  // .text is NOBITS: its offset, no bytes
+  l.symtab = AlignUp(o, kTableAlignment);
+  o = l.symtab + 2 * sizeof(Elf64_Sym);  // the null symbol and the function's
+  l.strtab = o;
+  o += 1 + code.name().size() + 1;
+  l.tiers = o;
+  o += 1;
+  l.frame = AlignUp(o, kTableAlignment);
+  l.fde = l.frame + t.cie.size();
+  l.fde_size = code.has_fde ? AlignUp(kFdeHeaderBytes + code.cfa_program_size(), kCfiEntryAlignment) : 0;
+  l.shstrtab = l.fde + l.fde_size;
+  l.shoff = AlignUp(l.shstrtab + t.shstrtab.size(), kTableAlignment);
+  l.total = l.shoff + kSingleSectionCount * sizeof(Elf64_Shdr);
+  return l;
+}
+
+}  // namespace
+
+size_t SingleMiniDebugInfoSize(const PreparedCode& code, uint16_t machine) {
+  const SingleTemplate* t = SingleTemplateFor(machine);
+  return t ? SingleLayoutOf(code, *t).total : 0;
+}
+
+void WriteSingleMiniDebugInfo(const PreparedCode& code, uint16_t machine, uint8_t* out) {
+  const SingleTemplate* t = SingleTemplateFor(machine);
+  if (t == nullptr) return;
+  SingleLayout l = SingleLayoutOf(code, *t);
+  std::string_view name = code.name();
+
+  std::memcpy(out, &t->ehdr, sizeof(Elf64_Ehdr));
+  std::memcpy(out + offsetof(Elf64_Ehdr, e_shoff), &l.shoff, sizeof(l.shoff));
+  std::memset(out + sizeof(Elf64_Ehdr), 0, l.symtab - sizeof(Elf64_Ehdr));
+
+  Elf64_Sym symbols[2] = {};
+  symbols[1].st_name = 1;
+  symbols[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+  symbols[1].st_other = STV_DEFAULT;
+  symbols[1].st_shndx = kSText;
+  symbols[1].st_value = code.address;
+  symbols[1].st_size = code.size;
+  std::memcpy(out + l.symtab, symbols, sizeof(symbols));
+
+  out[l.strtab] = 0;
+  if (!name.empty()) std::memcpy(out + l.strtab + 1, name.data(), name.size());
+  out[l.strtab + 1 + name.size()] = 0;
+  out[l.tiers] = static_cast<uint8_t>(code.tier);
+  std::memset(out + l.tiers + 1, 0, l.frame - (l.tiers + 1));
+
+  std::memcpy(out + l.frame, t->cie.data(), t->cie.size());
+  if (code.has_fde) {
+    uint8_t* fde = out + l.fde;
+    uint32_t length = static_cast<uint32_t>(l.fde_size - 4);
+    uint32_t cie_pointer = 0;  // the CIE starts .debug_frame
+    std::memcpy(fde, &length, 4);
+    std::memcpy(fde + 4, &cie_pointer, 4);
+    std::memcpy(fde + 8, &code.address, 8);
+    std::memcpy(fde + 16, &code.size, 8);
+    if (code.cfa_program_size() != 0) std::memcpy(fde + kFdeHeaderBytes, code.cfa_program(), code.cfa_program_size());
+    std::memset(fde + kFdeHeaderBytes + code.cfa_program_size(), 0,
+                l.fde_size - kFdeHeaderBytes - code.cfa_program_size());
+  }
+  std::memcpy(out + l.shstrtab, t->shstrtab.data(), t->shstrtab.size());
+  std::memset(out + l.shstrtab + t->shstrtab.size(), 0, l.shoff - (l.shstrtab + t->shstrtab.size()));
+
+  // The section headers: the template's, then the fields of this code.
+  uint8_t* headers = out + l.shoff;
+  std::memcpy(headers, t->sections, sizeof(t->sections));
+  auto patch = [headers](uint16_t section, size_t field, uint64_t value) {
+    std::memcpy(headers + section * sizeof(Elf64_Shdr) + field, &value, sizeof(value));
+  };
+  patch(kSText, offsetof(Elf64_Shdr, sh_addr), code.address);
+  patch(kSText, offsetof(Elf64_Shdr, sh_size), code.size);
+  patch(kSSymtab, offsetof(Elf64_Shdr, sh_offset), l.symtab);
+  patch(kSStrtab, offsetof(Elf64_Shdr, sh_offset), l.strtab);
+  patch(kSStrtab, offsetof(Elf64_Shdr, sh_size), name.size() + 2);
+  patch(kSTiers, offsetof(Elf64_Shdr, sh_offset), l.tiers);
+  patch(kSFrame, offsetof(Elf64_Shdr, sh_offset), l.frame);
+  patch(kSFrame, offsetof(Elf64_Shdr, sh_size), t->cie.size() + l.fde_size);
+  patch(kSShstrtab, offsetof(Elf64_Shdr, sh_offset), l.shstrtab);
 }
 
 EhFrameImage WriteEhFrameWithHdr(const CodeInfo& code, uint64_t load_address, uint16_t machine) {

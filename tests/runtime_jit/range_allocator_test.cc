@@ -278,6 +278,25 @@ TEST(RangeAllocatorTest, RandomizedAgainstAModel) {
       ASSERT_EQ(s.allocation_count, live.size());
       ASSERT_EQ(s.bytes_used + s.bytes_free, kRangeSize);
       ASSERT_LE(s.largest_free, s.bytes_free);
+      // Sizes and pc lookups, with allocations back to back (where the
+      // allocation ends only because the next one starts).
+      for (auto& [addr, size] : live) {
+        size_t rounded = a.RoundedSize(size);
+        ASSERT_EQ(a.AllocationSize(addr), rounded);
+        ASSERT_EQ(a.AllocationSize(addr + 64), rounded > 64 ? 0u : a.AllocationSize(addr + 64));
+        for (uintptr_t pc : {addr, addr + rounded / 2, addr + rounded - 1}) {
+          auto found = a.FindAllocation(pc);
+          ASSERT_TRUE(found) << step;
+          ASSERT_EQ(found->first, addr);
+          ASSERT_EQ(found->second, rounded);
+        }
+      }
+      for (int probe = 0; probe < 200; probe++) {
+        uintptr_t pc = kBase + rng() % kRangeSize;
+        auto it = live.upper_bound(pc);
+        bool inside = it != live.begin() && pc < std::prev(it)->first + a.RoundedSize(std::prev(it)->second);
+        ASSERT_EQ(a.FindAllocation(pc).has_value(), inside) << pc - kBase;
+      }
     }
   }
   EXPECT_GT(reused, 0u);

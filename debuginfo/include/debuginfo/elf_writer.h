@@ -106,6 +106,16 @@ ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& code
 bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out);
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
 
+// The single-function file of WritePreparedMiniDebugInfo({&code}), byte for
+// byte, written straight into caller memory: the size is known first
+// (SingleMiniDebugInfoSize, 0 for an unsupported machine) and
+// WriteSingleMiniDebugInfo fills exactly that many bytes of `out` (padding
+// included, whatever was there before). Every compiled function gets one of
+// these, on the compiler thread; the general writer's vector appends, byte
+// pushes and section bookkeeping were ~1 us of it, this is a few memcpys.
+size_t SingleMiniDebugInfoSize(const PreparedCode& code, uint16_t machine);
+void WriteSingleMiniDebugInfo(const PreparedCode& code, uint16_t machine, uint8_t* out);
+
 // ART's compressed form: the mini file (.symtab + .debug_frame) xz-compressed
 // in independent 16 KiB LZMA2 blocks into .gnu_debugdata of an outer file that
 // holds only .text (NOBITS) so a reader knows the range without decompressing.

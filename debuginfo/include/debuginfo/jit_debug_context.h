@@ -154,6 +154,11 @@ class JitDebugContext {
   };
   Group* Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range, uint64_t range_index,
                   size_t functions);
+  // Register in two steps, for files written straight into their block:
+  // NewGroup gives a group whose symfile has room for `size` bytes (a spare,
+  // alloc_'s or malloc's; nullptr if none), Publish registers it once written.
+  Group* NewGroup(Group::Kind kind, uint64_t range_index, size_t functions, size_t size);
+  void Publish(Group* g, Range& range);
   // covered = false: no live function names g as its covering any more
   // (Apply has just moved them all to the new group): the walk is skipped.
   void Unregister(Group* g, bool covered = true);
@@ -176,11 +181,10 @@ class JitDebugContext {
   std::vector<Group*> AllGroups() const;   // under mu_
 
   // Unused single-function blocks of alloc_ by size class (block_size /
-  // kSpareGranule), each class a list linked through the blocks' first bytes
-  // (they are nobody's file any more): taking one touches only the block
-  // about to be written anyway. A std::map of vectors here cost a few cache
-  // misses per function on the compiler thread.
-  std::vector<uint8_t*> spares_;
+  // kSpareGranule), each class a stack. Not lists linked through the blocks:
+  // reading a spare's link was a cold miss on the compiler thread, and the
+  // block itself is written with non-temporal stores (it is never read here).
+  std::vector<std::vector<uint8_t*>> spares_;
   size_t spare_count_ = 0;
   JitDescriptorWriter* writer_;
   JitDebugOptions options_;
@@ -202,6 +206,11 @@ class JitDebugContext {
   int new_since_pack_ = 0;
   bool pack_due_ = false;
   JitDebugStats stats_;
+  // stats_.build_ns in stats_ticks() units, and when the context was made
+  // in both clocks (the rate between them converts the sum).
+  uint64_t build_ticks_ = 0;
+  uint64_t created_ticks_ = 0;
+  uint64_t created_ns_ = 0;
 };
 
 }  // namespace jitscope

@@ -1,6 +1,9 @@
 #include "jit/range_allocator.h"
 
+#include <algorithm>
 #include <cassert>
+#include <cstdlib>
+#include <new>
 
 namespace jitvm::jit {
 
@@ -24,7 +27,44 @@ RangeAllocator::RangeAllocator(uintptr_t base, size_t size, size_t granule) : gr
   uintptr_t last = end & ~static_cast<uintptr_t>(granule_ - 1);
   begin_ = first;
   end_ = last > first ? last : first;
+  while ((size_t{1} << granule_shift_) < granule_) granule_shift_++;
+  granules_ = (end_ - begin_) >> granule_shift_;
+  size_t words = granules_ / 64 + 1;  // + 1: SizeAt may look at the bit after the last granule
+  starts_.reset(static_cast<uint64_t*>(calloc(words, sizeof(uint64_t))));
+  used_.reset(static_cast<uint64_t*>(calloc(words, sizeof(uint64_t))));
+  if (!starts_ || !used_) throw std::bad_alloc();
   if (end_ > begin_) InsertFree(begin_, end_ - begin_);
+}
+
+void RangeAllocator::FreeBits::operator()(uint64_t* p) const { free(p); }
+
+void RangeAllocator::SetRange(uint64_t* bits, size_t from, size_t to, bool value) {
+  while (from < to) {
+    size_t word = from / 64, bit = from % 64;
+    size_t n = std::min<size_t>(64 - bit, to - from);
+    uint64_t mask = (n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1)) << bit;
+    if (value) bits[word] |= mask;
+    else bits[word] &= ~mask;
+    from += n;
+  }
+}
+
+size_t RangeAllocator::SizeAt(size_t g) const {
+  const uint64_t* starts = starts_.get();
+  const uint64_t* used = used_.get();
+  // The allocation ends at the first granule after g that starts another one
+  // or is not in one (or at the end of the range).
+  size_t i = g + 1;
+  while (i < granules_) {
+    size_t word = i / 64, bit = i % 64;
+    uint64_t stop = (starts[word] | ~used[word]) >> bit;
+    if (stop != 0) {
+      i += static_cast<size_t>(__builtin_ctzll(stop));
+      break;
+    }
+    i += 64 - bit;
+  }
+  return (std::min(i, granules_) - g) << granule_shift_;
 }
 
 void RangeAllocator::InsertFree(uintptr_t addr, size_t size) {
@@ -57,7 +97,10 @@ std::optional<uintptr_t> RangeAllocator::Allocate(size_t size, size_t alignment)
     EraseFree(free_by_addr_.find(hole_start));
     if (head != 0) InsertFree(hole_start, head);
     if (tail != 0) InsertFree(start + need, tail);
-    allocated_.emplace(start, need);
+    size_t g = GranuleOf(start);
+    SetRange(starts_.get(), g, g + 1, true);
+    SetRange(used_.get(), g, g + (need >> granule_shift_), true);
+    allocation_count_++;
     bytes_used_ += need;
     return start;
   }
@@ -65,10 +108,14 @@ std::optional<uintptr_t> RangeAllocator::Allocate(size_t size, size_t alignment)
 }
 
 bool RangeAllocator::Free(uintptr_t addr, size_t size) {
-  auto live = allocated_.find(addr);
-  if (live == allocated_.end() || size == 0 || RoundedSize(size) != live->second) return false;
-  size_t len = live->second;
-  allocated_.erase(live);
+  if (!Owns(addr) || (addr - begin_) % granule_ != 0 || size == 0) return false;
+  size_t g = GranuleOf(addr);
+  if (!Test(starts_.get(), g)) return false;
+  size_t len = SizeAt(g);
+  if (RoundedSize(size) != len) return false;
+  SetRange(starts_.get(), g, g + 1, false);
+  SetRange(used_.get(), g, g + (len >> granule_shift_), false);
+  allocation_count_--;
   bytes_used_ -= len;
 
   uintptr_t start = addr;
@@ -93,16 +140,23 @@ bool RangeAllocator::Free(uintptr_t addr, size_t size) {
 }
 
 size_t RangeAllocator::AllocationSize(uintptr_t addr) const {
-  auto it = allocated_.find(addr);
-  return it == allocated_.end() ? 0 : it->second;
+  if (!Owns(addr) || (addr - begin_) % granule_ != 0) return 0;
+  size_t g = GranuleOf(addr);
+  return Test(starts_.get(), g) ? SizeAt(g) : 0;
 }
 
 std::optional<std::pair<uintptr_t, size_t>> RangeAllocator::FindAllocation(uintptr_t addr) const {
-  auto it = allocated_.upper_bound(addr);
-  if (it == allocated_.begin()) return std::nullopt;
-  --it;
-  if (addr - it->first >= it->second) return std::nullopt;
-  return *it;
+  if (!Owns(addr)) return std::nullopt;
+  size_t g = GranuleOf(addr);
+  if (!Test(used_.get(), g)) return std::nullopt;
+  // The nearest start at or before g: there is one, since g is in use.
+  const uint64_t* starts = starts_.get();
+  size_t word = g / 64;
+  uint64_t mask = starts[word] & (g % 64 == 63 ? ~uint64_t{0} : ((uint64_t{2} << (g % 64)) - 1));
+  while (mask == 0 && word > 0) mask = starts[--word];
+  if (mask == 0) return std::nullopt;  // unreachable while the bits are consistent
+  size_t start = word * 64 + 63 - static_cast<size_t>(__builtin_clzll(mask));
+  return std::make_pair(begin_ + (start << granule_shift_), SizeAt(start));
 }
 
 RangeAllocatorStats RangeAllocator::Stats() const {
@@ -111,7 +165,7 @@ RangeAllocatorStats RangeAllocator::Stats() const {
   s.bytes_used = bytes_used_;
   s.bytes_free = s.capacity - bytes_used_;
   s.largest_free = free_by_size_.empty() ? 0 : free_by_size_.rbegin()->first;
-  s.allocation_count = allocated_.size();
+  s.allocation_count = allocation_count_;
   s.free_range_count = free_by_addr_.size();
   return s;
 }
