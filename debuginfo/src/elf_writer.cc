@@ -193,20 +193,15 @@ bool ValidateCodeInfo(const CodeInfo& code, const ElfWriterOptions& opts, std::s
 
 namespace {
 
-// The two inputs of the mini writer: a CodeInfo (its FDE program encoded
-// here) or a PreparedCode (encoded once, reused at every repack).
+// The general writer's input: a CodeInfo, its FDE program encoded here.
+// Prepared codes (program encoded once, reused at every repack) go through
+// WriteMiniTo, which writes the same bytes without a ByteWriter.
 bool HasFde(const CodeInfo* code) { return !code->frame.rows.empty(); }
-bool HasFde(const PreparedCode* code) { return code->has_fde; }
 void WriteFde(ByteWriter& w, const CfiArch& arch, uint32_t cie, const CodeInfo* code) {
   WriteDebugFrameFde(w, arch, cie, code->address, code->size, code->frame);
 }
-void WriteFde(ByteWriter& w, const CfiArch& /*arch*/, uint32_t cie, const PreparedCode* code) {
-  WriteDebugFrameFdeWithProgram(w, cie, code->address, code->size, code->cfa_program(), code->cfa_program_size());
-}
 size_t EstimatedFdeBytes(const CodeInfo* /*code*/) { return 0; }  // in kEstimatedBytesPerCode
-size_t EstimatedFdeBytes(const PreparedCode* code) { return code->cfa_program_size(); }
 std::string_view NameOf(const CodeInfo* code) { return code->name; }
-std::string_view NameOf(const PreparedCode* code) { return code->name(); }
 
 template <typename Code>
 std::vector<const Code*> SortedCodes(const std::vector<const Code*>& codes) {
@@ -420,25 +415,23 @@ void PreparedCode::Set(std::string_view name, const uint8_t* program, size_t pro
   program_size_ = static_cast<uint32_t>(program_size);
 }
 
+namespace {
+ElfImage WritePreparedMini(const std::vector<const PreparedCode*>& sorted, uint16_t machine);
+}  // namespace
+
 // Prepared codes were validated by PrepareCode; only their presence is checked.
 ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts) {
   if (codes.empty() || !CfiArchFor(opts.machine)) return {};
   for (const PreparedCode* code : codes)
     if (code == nullptr) return {};
-  return WriteMini(SortedCodes(codes), opts, nullptr);
+  return WritePreparedMini(SortedCodes(codes), opts.machine);
 }
 
 bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out) {
-  if (!CfiArchFor(opts.machine)) {
-    out->clear();
-    return false;
-  }
-  // One code is sorted; the one-element list is kept too (no allocation per call).
-  thread_local std::vector<const PreparedCode*> one(1);
-  one[0] = &code;
-  WriteMiniInto(one, opts, nullptr, out);
-  one[0] = nullptr;  // not kept past the call
-  return !out->empty();
+  size_t size = SingleMiniDebugInfoSize(code, opts.machine);
+  out->resize(size);
+  if (size != 0) WriteSingleMiniDebugInfo(code, opts.machine, out->data());
+  return size != 0;
 }
 
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts) {
@@ -448,7 +441,7 @@ ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>
   std::vector<const PreparedCode*> sorted = SortedCodes(codes);
   uint64_t low, high;
   TextRangeOf(sorted, &low, &high);
-  return WrapCompressed(WriteMini(sorted, opts, nullptr), low, high, opts);
+  return WrapCompressed(WritePreparedMini(sorted, opts.machine), low, high, opts);
 }
 
 namespace {
@@ -535,92 +528,133 @@ const SingleTemplate* SingleTemplateFor(uint16_t machine) {
   return &t;
 }
 
-// File offsets of the single-function file's parts, as ElfBuilder lays them out.
-struct SingleLayout {
-  uint64_t symtab, strtab, tiers, frame, fde, fde_size, shstrtab, shoff, total;
+// File offsets of a mini file's parts, as ElfBuilder lays them out.
+struct MiniLayout {
+  uint64_t symtab, strtab, strtab_size, tiers, frame, frame_size, shstrtab, shoff, total;
+  uint64_t low, high;  // the .text range
 };
 
-SingleLayout SingleLayoutOf(const PreparedCode& code, const SingleTemplate& t) {
-  SingleLayout l;
+uint64_t FdeSize(const PreparedCode& code) {
+  return code.has_fde ? AlignUp(kFdeHeaderBytes + code.cfa_program_size(), kCfiEntryAlignment) : 0;
+}
+
+MiniLayout MiniLayoutOf(const PreparedCode* const* codes, size_t n, const SingleTemplate& t) {
+  MiniLayout l;
+  l.low = codes[0]->address;
+  l.high = l.low;
+  l.strtab_size = 1;
+  l.frame_size = t.cie.size();
+  for (size_t i = 0; i < n; i++) {
+    const PreparedCode& code = *codes[i];
+    l.high = std::max(l.high, code.address + code.size);
+    l.strtab_size += code.name().size() + 1;
+    l.frame_size += FdeSize(code);
+  }
   uint64_t o = sizeof(Elf64_Ehdr);  // .text is NOBITS: its offset, no bytes
   l.symtab = AlignUp(o, kTableAlignment);
-  o = l.symtab + 2 * sizeof(Elf64_Sym);  // the null symbol and the function's
-  l.strtab = o;
-  o += 1 + code.name().size() + 1;
-  l.tiers = o;
-  o += 1;
-  l.frame = AlignUp(o, kTableAlignment);
-  l.fde = l.frame + t.cie.size();
-  l.fde_size = code.has_fde ? AlignUp(kFdeHeaderBytes + code.cfa_program_size(), kCfiEntryAlignment) : 0;
-  l.shstrtab = l.fde + l.fde_size;
+  l.strtab = l.symtab + (n + 1) * sizeof(Elf64_Sym);  // the null symbol and one per code
+  l.tiers = l.strtab + l.strtab_size;
+  l.frame = AlignUp(l.tiers + n, kTableAlignment);
+  l.shstrtab = l.frame + l.frame_size;
   l.shoff = AlignUp(l.shstrtab + t.shstrtab.size(), kTableAlignment);
   l.total = l.shoff + kSingleSectionCount * sizeof(Elf64_Shdr);
   return l;
+}
+
+// The file WriteMiniInto writes for `codes` (sorted by address, prepared,
+// without full mode), byte for byte, into out[0, l.total).
+void WriteMiniTo(const PreparedCode* const* codes, size_t n, const SingleTemplate& t, const MiniLayout& l,
+                 uint8_t* out) {
+  std::memcpy(out, &t.ehdr, sizeof(Elf64_Ehdr));
+  std::memcpy(out + offsetof(Elf64_Ehdr, e_shoff), &l.shoff, sizeof(l.shoff));
+  std::memset(out + sizeof(Elf64_Ehdr), 0, l.symtab - sizeof(Elf64_Ehdr));
+
+  uint8_t* sym = out + l.symtab;
+  std::memset(sym, 0, sizeof(Elf64_Sym));  // the null symbol
+  sym += sizeof(Elf64_Sym);
+  uint8_t* str = out + l.strtab;
+  *str++ = 0;
+  uint8_t* tier = out + l.tiers;
+  uint8_t* fde = out + l.frame + t.cie.size();
+  std::memcpy(out + l.frame, t.cie.data(), t.cie.size());
+  uint32_t name_offset = 1;
+  for (size_t i = 0; i < n; i++) {
+    const PreparedCode& code = *codes[i];
+    std::string_view name = code.name();
+    Elf64_Sym symbol = {};
+    symbol.st_name = name_offset;
+    symbol.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    symbol.st_other = STV_DEFAULT;
+    symbol.st_shndx = kSText;
+    symbol.st_value = code.address;
+    symbol.st_size = code.size;
+    std::memcpy(sym, &symbol, sizeof(symbol));
+    sym += sizeof(symbol);
+    if (!name.empty()) std::memcpy(str, name.data(), name.size());
+    str[name.size()] = 0;
+    str += name.size() + 1;
+    name_offset += static_cast<uint32_t>(name.size() + 1);
+    *tier++ = static_cast<uint8_t>(code.tier);
+    if (code.has_fde) {
+      uint64_t fde_size = FdeSize(code);
+      size_t program = code.cfa_program_size();
+      uint32_t length = static_cast<uint32_t>(fde_size - 4);
+      uint32_t cie_pointer = 0;  // the CIE starts .debug_frame
+      std::memcpy(fde, &length, 4);
+      std::memcpy(fde + 4, &cie_pointer, 4);
+      std::memcpy(fde + 8, &code.address, 8);
+      std::memcpy(fde + 16, &code.size, 8);
+      if (program != 0) std::memcpy(fde + kFdeHeaderBytes, code.cfa_program(), program);
+      std::memset(fde + kFdeHeaderBytes + program, 0, fde_size - kFdeHeaderBytes - program);  // DW_CFA_nop
+      fde += fde_size;
+    }
+  }
+  std::memset(tier, 0, out + l.frame - tier);
+  std::memcpy(out + l.shstrtab, t.shstrtab.data(), t.shstrtab.size());
+  std::memset(out + l.shstrtab + t.shstrtab.size(), 0, l.shoff - (l.shstrtab + t.shstrtab.size()));
+
+  // The section headers: the template's, then the fields of these codes.
+  uint8_t* headers = out + l.shoff;
+  std::memcpy(headers, t.sections, sizeof(t.sections));
+  auto patch = [headers](uint16_t section, size_t field, uint64_t value) {
+    std::memcpy(headers + section * sizeof(Elf64_Shdr) + field, &value, sizeof(value));
+  };
+  patch(kSText, offsetof(Elf64_Shdr, sh_addr), l.low);
+  patch(kSText, offsetof(Elf64_Shdr, sh_size), l.high - l.low);
+  patch(kSSymtab, offsetof(Elf64_Shdr, sh_offset), l.symtab);
+  patch(kSSymtab, offsetof(Elf64_Shdr, sh_size), (n + 1) * sizeof(Elf64_Sym));
+  patch(kSStrtab, offsetof(Elf64_Shdr, sh_offset), l.strtab);
+  patch(kSStrtab, offsetof(Elf64_Shdr, sh_size), l.strtab_size);
+  patch(kSTiers, offsetof(Elf64_Shdr, sh_offset), l.tiers);
+  patch(kSTiers, offsetof(Elf64_Shdr, sh_size), n);
+  patch(kSFrame, offsetof(Elf64_Shdr, sh_offset), l.frame);
+  patch(kSFrame, offsetof(Elf64_Shdr, sh_size), l.frame_size);
+  patch(kSShstrtab, offsetof(Elf64_Shdr, sh_offset), l.shstrtab);
+}
+
+// Prepared codes, sorted: the direct writer into a new image.
+ElfImage WritePreparedMini(const std::vector<const PreparedCode*>& sorted, uint16_t machine) {
+  const SingleTemplate* t = SingleTemplateFor(machine);
+  if (t == nullptr || sorted.empty()) return {};
+  MiniLayout l = MiniLayoutOf(sorted.data(), sorted.size(), *t);
+  ElfImage image(l.total);
+  WriteMiniTo(sorted.data(), sorted.size(), *t, l, image.data());
+  return image;
 }
 
 }  // namespace
 
 size_t SingleMiniDebugInfoSize(const PreparedCode& code, uint16_t machine) {
   const SingleTemplate* t = SingleTemplateFor(machine);
-  return t ? SingleLayoutOf(code, *t).total : 0;
+  const PreparedCode* one = &code;
+  return t ? MiniLayoutOf(&one, 1, *t).total : 0;
 }
 
 void WriteSingleMiniDebugInfo(const PreparedCode& code, uint16_t machine, uint8_t* out) {
   const SingleTemplate* t = SingleTemplateFor(machine);
   if (t == nullptr) return;
-  SingleLayout l = SingleLayoutOf(code, *t);
-  std::string_view name = code.name();
-
-  std::memcpy(out, &t->ehdr, sizeof(Elf64_Ehdr));
-  std::memcpy(out + offsetof(Elf64_Ehdr, e_shoff), &l.shoff, sizeof(l.shoff));
-  std::memset(out + sizeof(Elf64_Ehdr), 0, l.symtab - sizeof(Elf64_Ehdr));
-
-  Elf64_Sym symbols[2] = {};
-  symbols[1].st_name = 1;
-  symbols[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
-  symbols[1].st_other = STV_DEFAULT;
-  symbols[1].st_shndx = kSText;
-  symbols[1].st_value = code.address;
-  symbols[1].st_size = code.size;
-  std::memcpy(out + l.symtab, symbols, sizeof(symbols));
-
-  out[l.strtab] = 0;
-  if (!name.empty()) std::memcpy(out + l.strtab + 1, name.data(), name.size());
-  out[l.strtab + 1 + name.size()] = 0;
-  out[l.tiers] = static_cast<uint8_t>(code.tier);
-  std::memset(out + l.tiers + 1, 0, l.frame - (l.tiers + 1));
-
-  std::memcpy(out + l.frame, t->cie.data(), t->cie.size());
-  if (code.has_fde) {
-    uint8_t* fde = out + l.fde;
-    uint32_t length = static_cast<uint32_t>(l.fde_size - 4);
-    uint32_t cie_pointer = 0;  // the CIE starts .debug_frame
-    std::memcpy(fde, &length, 4);
-    std::memcpy(fde + 4, &cie_pointer, 4);
-    std::memcpy(fde + 8, &code.address, 8);
-    std::memcpy(fde + 16, &code.size, 8);
-    if (code.cfa_program_size() != 0) std::memcpy(fde + kFdeHeaderBytes, code.cfa_program(), code.cfa_program_size());
-    std::memset(fde + kFdeHeaderBytes + code.cfa_program_size(), 0,
-                l.fde_size - kFdeHeaderBytes - code.cfa_program_size());
-  }
-  std::memcpy(out + l.shstrtab, t->shstrtab.data(), t->shstrtab.size());
-  std::memset(out + l.shstrtab + t->shstrtab.size(), 0, l.shoff - (l.shstrtab + t->shstrtab.size()));
-
-  // The section headers: the template's, then the fields of this code.
-  uint8_t* headers = out + l.shoff;
-  std::memcpy(headers, t->sections, sizeof(t->sections));
-  auto patch = [headers](uint16_t section, size_t field, uint64_t value) {
-    std::memcpy(headers + section * sizeof(Elf64_Shdr) + field, &value, sizeof(value));
-  };
-  patch(kSText, offsetof(Elf64_Shdr, sh_addr), code.address);
-  patch(kSText, offsetof(Elf64_Shdr, sh_size), code.size);
-  patch(kSSymtab, offsetof(Elf64_Shdr, sh_offset), l.symtab);
-  patch(kSStrtab, offsetof(Elf64_Shdr, sh_offset), l.strtab);
-  patch(kSStrtab, offsetof(Elf64_Shdr, sh_size), name.size() + 2);
-  patch(kSTiers, offsetof(Elf64_Shdr, sh_offset), l.tiers);
-  patch(kSFrame, offsetof(Elf64_Shdr, sh_offset), l.frame);
-  patch(kSFrame, offsetof(Elf64_Shdr, sh_size), t->cie.size() + l.fde_size);
-  patch(kSShstrtab, offsetof(Elf64_Shdr, sh_offset), l.shstrtab);
+  const PreparedCode* one = &code;
+  WriteMiniTo(&one, 1, *t, MiniLayoutOf(&one, 1, *t), out);
 }
 
 EhFrameImage WriteEhFrameWithHdr(const CodeInfo& code, uint64_t load_address, uint16_t machine) {

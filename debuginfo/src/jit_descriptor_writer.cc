@@ -44,12 +44,20 @@ void JitDescriptorWriter::SetChunkAllocator(ChunkAllocator alloc, void* ctx) {
   chunk_alloc_ctx_ = ctx;
 }
 
+void JitDescriptorWriter::AddChunk(jit_code_entry* chunk) {
+  auto start = reinterpret_cast<uintptr_t>(chunk);
+  chunk_starts_.insert(std::upper_bound(chunk_starts_.begin(), chunk_starts_.end(), start), start);
+}
+
 jit_code_entry* JitDescriptorWriter::AllocateEntry() {
   if (free_entries_.empty() && chunk_alloc_) {
     void* mem = chunk_alloc_(chunk_alloc_ctx_, sizeof(jit_code_entry) * kEntriesPerChunk);
     if (mem) {
+      // What may throw first (the allocator's memory is then left unused):
+      // entries are only handed out once their chunk is known to IsLive.
+      free_entries_.reserve(kEntriesPerChunk);
       auto* chunk = new (mem) jit_code_entry[kEntriesPerChunk]();
-      chunk_ranges_[reinterpret_cast<uintptr_t>(chunk)] = reinterpret_cast<uintptr_t>(chunk + kEntriesPerChunk);
+      AddChunk(chunk);
       for (size_t i = kEntriesPerChunk; i-- > 0;) {
         chunk[i].seqlock = 1;  // W2: odd = invalid until linked
         free_entries_.push_back(&chunk[i]);
@@ -57,20 +65,21 @@ jit_code_entry* JitDescriptorWriter::AllocateEntry() {
     }
   }
   if (free_entries_.empty()) {
-    auto chunk = std::make_unique<jit_code_entry[]>(kEntriesPerChunk);
-    chunk_ranges_[reinterpret_cast<uintptr_t>(chunk.get())] =
-        reinterpret_cast<uintptr_t>(chunk.get() + kEntriesPerChunk);
+    free_entries_.reserve(kEntriesPerChunk);
+    auto owned = std::make_unique<jit_code_entry[]>(kEntriesPerChunk);
+    jit_code_entry* chunk = owned.get();
+    chunks_.push_back(std::move(owned));  // owned before any entry of it is known
+    AddChunk(chunk);
     // Fill in reverse so entries are handed out in address order.
     for (size_t i = kEntriesPerChunk; i-- > 0;) {
       chunk[i].seqlock = 1;  // W2: odd = invalid until linked
       free_entries_.push_back(&chunk[i]);
     }
-    chunks_.push_back(std::move(chunk));
   }
   // Room for every entry there is: Unregister's push_back then never
   // allocates (it cannot fail, and at exit ~10,000 unregistrations in a row
   // no longer grow the vector step by step).
-  size_t all = chunk_ranges_.size() * kEntriesPerChunk;
+  size_t all = chunk_starts_.size() * kEntriesPerChunk;
   if (free_entries_.capacity() < all) free_entries_.reserve(std::max(all, 2 * free_entries_.capacity()));
   jit_code_entry* entry = free_entries_.back();
   free_entries_.pop_back();
@@ -79,10 +88,10 @@ jit_code_entry* JitDescriptorWriter::AllocateEntry() {
 
 bool JitDescriptorWriter::IsLive(const jit_code_entry* entry) const {
   auto p = reinterpret_cast<uintptr_t>(entry);
-  auto chunk = chunk_ranges_.upper_bound(p);
-  if (entry == nullptr || chunk == chunk_ranges_.begin()) return false;
-  --chunk;
-  if (p >= chunk->second || (p - chunk->first) % sizeof(jit_code_entry) != 0) return false;
+  auto chunk = std::upper_bound(chunk_starts_.begin(), chunk_starts_.end(), p);
+  if (entry == nullptr || chunk == chunk_starts_.begin()) return false;
+  uintptr_t start = *--chunk;
+  if (p - start >= sizeof(jit_code_entry) * kEntriesPerChunk || (p - start) % sizeof(jit_code_entry) != 0) return false;
   return Peek(const_cast<jit_code_entry*>(entry)->seqlock) % 2 == 0;  // W2/W5: even while linked
 }
 

@@ -125,7 +125,8 @@ TEST(ElfWriter, SingleFileWriterMatchesTheGeneralWriterByteForByte) {
       code.tier = variant == 3 ? CodeTier::kOsr : CodeTier::kBaseline;
       PreparedCode prepared;
       ASSERT_TRUE(PrepareCode(code, opts, &prepared)) << name_length << " " << variant;
-      ASSERT_TRUE(WritePreparedMiniDebugInfoInto(prepared, opts, &general));
+      general = WriteMiniDebugInfo({&code}, opts);  // the ByteWriter-based writer, from the frame rows
+      ASSERT_FALSE(general.empty());
       size_t size = SingleMiniDebugInfoSize(prepared, opts.machine);
       ASSERT_EQ(size, general.size()) << "name " << name_length << ", variant " << variant;
       std::vector<uint8_t> direct(size + 16, 0xa5);  // stale bytes before, a guard after
@@ -137,9 +138,43 @@ TEST(ElfWriter, SingleFileWriterMatchesTheGeneralWriterByteForByte) {
     }
   }
   EXPECT_GT(checked, 200u);
+  ElfImage into;
+  PreparedCode last;
+  ASSERT_TRUE(PrepareCode(MakeFunction("g@g.lua:1", kBase, true), opts, &last));
+  ASSERT_TRUE(WritePreparedMiniDebugInfoInto(last, opts, &into));
+  CodeInfo last_code = MakeFunction("g@g.lua:1", kBase, true);
+  EXPECT_EQ(into, WriteMiniDebugInfo({&last_code}, opts));
   PreparedCode any;
   any.Set("f", nullptr, 0);
   EXPECT_EQ(SingleMiniDebugInfoSize(any, /*EM_AARCH64, no CFI yet=*/183), 0u);
+}
+
+// Packed and compressed files from prepared codes (what the VM's repacks
+// write) are the general writer's, byte for byte: sets of 1..120 codes in
+// any order, with and without FDEs, names of every length.
+TEST(ElfWriter, PreparedPackedFilesMatchTheGeneralWriter) {
+  std::mt19937 rng(11);
+  ElfWriterOptions opts;
+  for (size_t n : {1, 2, 3, 7, 48, 64, 120}) {
+    std::vector<CodeInfo> codes = ManyFunctions(n);
+    for (size_t i = 0; i < codes.size(); i++) {
+      codes[i].name = std::string(1 + rng() % 70, static_cast<char>('a' + i % 26)) + std::to_string(i);
+      if (i % 5 == 3) codes[i].frame.rows.clear();  // a stub: symbol, no FDE
+      codes[i].tier = i % 4 == 1 ? CodeTier::kOsr : CodeTier::kBaseline;
+    }
+    std::vector<PreparedCode> prepared(codes.size());
+    std::vector<const PreparedCode*> ptrs;
+    for (size_t i = 0; i < codes.size(); i++) {
+      ASSERT_TRUE(PrepareCode(codes[i], opts, &prepared[i]));
+      ptrs.push_back(&prepared[i]);
+    }
+    ElfImage general = WriteMiniDebugInfo(Ptrs(codes), opts);
+    ASSERT_FALSE(general.empty());
+    EXPECT_EQ(WritePreparedMiniDebugInfo(ptrs, opts), general) << n << " codes";
+    ExpectVerifies(WritePreparedMiniDebugInfo(ptrs, opts), Ptrs(codes));
+    EXPECT_EQ(WritePreparedCompressedDebugInfo(ptrs, opts), WriteCompressedDebugInfo(Ptrs(codes), opts))
+        << n << " codes";
+  }
 }
 
 TEST(ElfWriter, RejectsBadInput) {
