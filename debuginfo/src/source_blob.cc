@@ -29,15 +29,18 @@ bool get_bytes(const uint8_t* data, size_t size, size_t* pos, uint32_t n, std::s
 
 }  // namespace
 
-size_t EncodedSourceBlobSize(std::string_view chunk_name, std::string_view text,
-                             const std::vector<SourceFunction>& functions) {
+namespace {
+
+template <typename Function>
+size_t EncodedSize(std::string_view chunk_name, std::string_view text, const Function* functions, size_t count) {
   size_t size = 8 + 12 + chunk_name.size() + text.size();
-  for (const SourceFunction& f : functions) size += 12 + f.name.size();
+  for (size_t i = 0; i < count; i++) size += 12 + functions[i].name.size();
   return size;
 }
 
-void EncodeSourceBlobTo(std::string_view chunk_name, std::string_view text,
-                        const std::vector<SourceFunction>& functions, uint8_t* out) {
+template <typename Function>
+void EncodeTo(std::string_view chunk_name, std::string_view text, const Function* functions, size_t count,
+              uint8_t* out) {
   auto put32 = [&out](size_t v) {
     for (int i = 0; i < 4; i++) *out++ = static_cast<uint8_t>(v >> (8 * i));
   };
@@ -48,15 +51,37 @@ void EncodeSourceBlobTo(std::string_view chunk_name, std::string_view text,
   put(std::string_view(kSourceBlobMagic, 8));
   put32(chunk_name.size());
   put32(text.size());
-  put32(functions.size());
+  put32(count);
   put(chunk_name);
   put(text);
-  for (const SourceFunction& f : functions) {
-    put32(f.first_line);
-    put32(f.last_line);
-    put32(f.name.size());
-    put(f.name);
+  for (size_t i = 0; i < count; i++) {
+    put32(functions[i].first_line);
+    put32(functions[i].last_line);
+    put32(functions[i].name.size());
+    put(functions[i].name);
   }
+}
+
+}  // namespace
+
+size_t EncodedSourceBlobSize(std::string_view chunk_name, std::string_view text,
+                             const std::vector<SourceFunction>& functions) {
+  return EncodedSize(chunk_name, text, functions.data(), functions.size());
+}
+
+void EncodeSourceBlobTo(std::string_view chunk_name, std::string_view text,
+                        const std::vector<SourceFunction>& functions, uint8_t* out) {
+  EncodeTo(chunk_name, text, functions.data(), functions.size(), out);
+}
+
+size_t EncodedSourceBlobSize(std::string_view chunk_name, std::string_view text, const SourceFunctionRef* functions,
+                             size_t count) {
+  return EncodedSize(chunk_name, text, functions, count);
+}
+
+void EncodeSourceBlobTo(std::string_view chunk_name, std::string_view text, const SourceFunctionRef* functions,
+                        size_t count, uint8_t* out) {
+  EncodeTo(chunk_name, text, functions, count, out);
 }
 
 std::vector<uint8_t> EncodeSourceBlob(const SourceBlob& blob) {

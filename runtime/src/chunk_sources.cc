@@ -15,7 +15,9 @@ namespace jitvm {
 
 namespace {
 
-void collect(const Proto* p, std::vector<jitscope::SourceFunction>* functions) {
+// Views of the Protos' own names: they outlive the registration (the blob
+// holds copies of the bytes).
+void collect(const Proto* p, std::vector<jitscope::SourceFunctionRef>* functions) {
   functions->push_back({p->name, static_cast<uint32_t>(p->linedefined), static_cast<uint32_t>(p->lastlinedefined)});
   for (const Proto* c : p->p) collect(c, functions);
 }
@@ -26,11 +28,17 @@ void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
   if (!L->g->register_sources || !main->source) return;
   const char* name = main->source->data;
   std::string chunk_name = (*name == '@' || *name == '=') ? std::string(name + 1) : chunk_id(main->source);
-  std::vector<jitscope::SourceFunction> functions;
-  collect(main, &functions);
+  // Kept by this thread (cleared, not freed): no allocation per chunk.
+  thread_local std::vector<jitscope::SourceFunctionRef> functions;
+  functions.clear();
+  try {
+    collect(main, &functions);
+  } catch (const std::bad_alloc&) {
+    return;  // no source for outside tools; the chunk itself still loads
+  }
   // Encoded straight into the registered block: the text is copied once.
   std::string_view text(src, len);
-  size_t size = jitscope::EncodedSourceBlobSize(chunk_name, text, functions);
+  size_t size = jitscope::EncodedSourceBlobSize(chunk_name, text, functions.data(), functions.size());
   // From a pool of huge-page slabs, not malloc: the VM thread runs on a
   // thread of its own, whose malloc arena grows by mprotect in small steps
   // and faults in every 4 KiB page: that was ~60% of this function's cost
@@ -42,7 +50,7 @@ void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
   } catch (const std::bad_alloc&) {
     return;  // no source for outside tools; the chunk itself still loads
   }
-  jitscope::EncodeSourceBlobTo(chunk_name, text, functions, blob);
+  jitscope::EncodeSourceBlobTo(chunk_name, text, functions.data(), functions.size(), blob);
   jit_code_entry* entry = jitscope::GlobalSourceDescriptorWriter().Register(blob, size);
   if (!entry) {
     L->g->source_pool.free(blob, size);

@@ -25,6 +25,20 @@ TEST(SourceBlob, RoundTrips) {
   EXPECT_EQ(out.functions[1].last_line, 3u);
 }
 
+// The VM encodes from views of its Protos' names: the same bytes.
+TEST(SourceBlob, RecordsWithoutOwnedNamesEncodeTheSameBytes) {
+  SourceBlob b = Sample();
+  b.functions.push_back({std::string(300, 'x') + "@fib.lua:9", 9, 12});  // past any small-string buffer
+  std::vector<SourceFunctionRef> refs;
+  for (const SourceFunction& f : b.functions) refs.push_back({f.name, f.first_line, f.last_line});
+  std::vector<uint8_t> expected = EncodeSourceBlob(b);
+  ASSERT_EQ(EncodedSourceBlobSize(b.chunk_name, b.text, refs.data(), refs.size()), expected.size());
+  std::vector<uint8_t> bytes(expected.size());
+  EncodeSourceBlobTo(b.chunk_name, b.text, refs.data(), refs.size(), bytes.data());
+  EXPECT_EQ(bytes, expected);
+  EXPECT_EQ(EncodedSourceBlobSize("c", "", nullptr, 0), EncodeSourceBlob(SourceBlob{"c", "", {}}).size());
+}
+
 TEST(SourceBlob, EveryTruncationIsRejectedWithAnOffset) {
   std::vector<uint8_t> bytes = EncodeSourceBlob(Sample());
   for (size_t n = 0; n < bytes.size(); n++) {
