@@ -417,6 +417,7 @@ void PreparedCode::Set(std::string_view name, const uint8_t* program, size_t pro
 
 namespace {
 ElfImage WritePreparedMini(const std::vector<const PreparedCode*>& sorted, uint16_t machine);
+bool WriteSingleInto(const PreparedCode& code, uint16_t machine, ElfImage* out);
 }  // namespace
 
 // Prepared codes were validated by PrepareCode; only their presence is checked.
@@ -428,10 +429,7 @@ ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& code
 }
 
 bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out) {
-  size_t size = SingleMiniDebugInfoSize(code, opts.machine);
-  out->resize(size);
-  if (size != 0) WriteSingleMiniDebugInfo(code, opts.machine, out->data());
-  return size != 0;
+  return WriteSingleInto(code, opts.machine, out);
 }
 
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts) {
@@ -482,11 +480,28 @@ Elf64_Shdr SectionHeader(uint32_t name, uint32_t type, uint64_t flags, uint64_t 
   return s;
 }
 
+void BuildSingleTemplate(uint16_t machine, SingleTemplate& t);
+
+// x86-64's is built once for the process (a function-local static: after the
+// first call, one guard byte to test); other machines' per thread, on demand.
 const SingleTemplate* SingleTemplateFor(uint16_t machine) {
-  const CfiArch* arch = CfiArchFor(machine);
-  if (arch == nullptr) return nullptr;
+  if (machine == kElfMachineX86_64) {
+    static const SingleTemplate x86_64 = [] {
+      SingleTemplate t;
+      BuildSingleTemplate(kElfMachineX86_64, t);
+      return t;
+    }();
+    return &x86_64;
+  }
+  if (CfiArchFor(machine) == nullptr) return nullptr;
   thread_local SingleTemplate t;
-  if (t.machine != machine || t.cie.empty()) {
+  if (t.machine != machine || t.cie.empty()) BuildSingleTemplate(machine, t);
+  return &t;
+}
+
+void BuildSingleTemplate(uint16_t machine, SingleTemplate& t) {
+  const CfiArch* arch = CfiArchFor(machine);
+  {
     t.cie.clear();
     ByteWriter cie(&t.cie);
     WriteDebugFrameCie(cie, *arch);
@@ -525,7 +540,6 @@ const SingleTemplate* SingleTemplateFor(uint16_t machine) {
     sh[kSShstrtab] = SectionHeader(n[kSShstrtab], SHT_STRTAB, 0, 0, 0, t.shstrtab.size(), 1);
     t.machine = machine;
   }
-  return &t;
 }
 
 // File offsets of a mini file's parts, as ElfBuilder lays them out.
@@ -640,6 +654,21 @@ ElfImage WritePreparedMini(const std::vector<const PreparedCode*>& sorted, uint1
   ElfImage image(l.total);
   WriteMiniTo(sorted.data(), sorted.size(), *t, l, image.data());
   return image;
+}
+
+// One template lookup and one layout per file (this runs for every compiled
+// function): the size, then the bytes into *out, which keeps its capacity.
+bool WriteSingleInto(const PreparedCode& code, uint16_t machine, ElfImage* out) {
+  const SingleTemplate* t = SingleTemplateFor(machine);
+  if (t == nullptr) {
+    out->clear();
+    return false;
+  }
+  const PreparedCode* one = &code;
+  MiniLayout l = MiniLayoutOf(&one, 1, *t);
+  out->resize(l.total);
+  WriteMiniTo(&one, 1, *t, l, out->data());
+  return true;
 }
 
 }  // namespace

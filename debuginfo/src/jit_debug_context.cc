@@ -292,10 +292,9 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
     tls_single = WriteMiniDebugInfo({&code}, opts);
     single_size = tls_single.size();
   } else {
-    single_size = SingleMiniDebugInfoSize(*prepared, opts.machine);
-    // Grown, never shrunk: resize's zero fill happens only when it grows.
-    if (tls_single.size() < single_size) tls_single.resize(single_size);
-    if (single_size != 0) WriteSingleMiniDebugInfo(*prepared, opts.machine, tls_single.data());
+    // Resized to the file (capacity kept): no allocation per function.
+    WritePreparedMiniDebugInfoInto(*prepared, opts, &tls_single);
+    single_size = tls_single.size();
   }
 
   std::lock_guard<std::mutex> lock(mu_);
