@@ -72,11 +72,6 @@ void RangeAllocator::InsertFree(uintptr_t addr, size_t size) {
   free_by_size_.emplace(size, addr);
 }
 
-void RangeAllocator::EraseFree(std::map<uintptr_t, size_t>::iterator it) {
-  free_by_size_.erase({it->second, it->first});
-  free_by_addr_.erase(it);
-}
-
 std::optional<uintptr_t> RangeAllocator::Allocate(size_t size, size_t alignment) {
   if (size == 0 || size > end_ - begin_) return std::nullopt;
   if (alignment == 0) alignment = granule_;
@@ -94,9 +89,21 @@ std::optional<uintptr_t> RangeAllocator::Allocate(size_t size, size_t alignment)
     if (head > hole_size || hole_size - head < need) continue;
     size_t tail = hole_size - head - need;
 
-    EraseFree(free_by_addr_.find(hole_start));
-    if (head != 0) InsertFree(hole_start, head);
-    if (tail != 0) InsertFree(start + need, tail);
+    // Erased through the iterator in hand, not looked up in free_by_size_
+    // again (a walk of cold nodes; with many holes, the costliest part of an
+    // allocation).
+    // The head and tail take the hole's place in address order: inserted
+    // there by hint, not by another walk from the root.
+    free_by_size_.erase(it);
+    auto place = free_by_addr_.erase(free_by_addr_.find(hole_start));
+    if (tail != 0) {
+      place = free_by_addr_.emplace_hint(place, start + need, tail);
+      free_by_size_.emplace(tail, start + need);
+    }
+    if (head != 0) {
+      free_by_addr_.emplace_hint(place, hole_start, head);
+      free_by_size_.emplace(head, hole_start);
+    }
     size_t g = GranuleOf(start);
     SetRange(starts_.get(), g, g + 1, true);
     SetRange(used_.get(), g, g + (need >> granule_shift_), true);
@@ -118,24 +125,34 @@ bool RangeAllocator::Free(uintptr_t addr, size_t size) {
   allocation_count_--;
   bytes_used_ -= len;
 
-  uintptr_t start = addr;
   uintptr_t end = addr + len;
-  // Merge with the hole that ends exactly at `addr`, then the one starting at
-  // the end, so the free map never holds two adjacent holes.
+  // Merge with the hole that ends exactly at `addr` and the one starting at
+  // the end, so the free map never holds two adjacent holes. A hole keeps
+  // its node in free_by_addr_ when it grows (its start is the same) and new
+  // nodes go in by hint: only free_by_size_ is searched from the root.
   auto next = free_by_addr_.lower_bound(addr);
+  bool merge_next = next != free_by_addr_.end() && next->first == end;
   if (next != free_by_addr_.begin()) {
     auto prev = std::prev(next);
     if (prev->first + prev->second == addr) {
-      start = prev->first;
-      len += prev->second;
-      EraseFree(prev);
+      free_by_size_.erase({prev->second, prev->first});
+      prev->second += len;
+      if (merge_next) {
+        free_by_size_.erase({next->second, next->first});
+        prev->second += next->second;
+        free_by_addr_.erase(next);
+      }
+      free_by_size_.emplace(prev->second, prev->first);
+      return true;
     }
   }
-  if (next != free_by_addr_.end() && next->first == end) {
+  if (merge_next) {
     len += next->second;
-    EraseFree(next);
+    free_by_size_.erase({next->second, next->first});
+    next = free_by_addr_.erase(next);
   }
-  InsertFree(start, len);
+  free_by_addr_.emplace_hint(next, addr, len);
+  free_by_size_.emplace(len, addr);
   return true;
 }
 

@@ -73,7 +73,6 @@ class RangeAllocator {
 
  private:
   void InsertFree(uintptr_t addr, size_t size);
-  void EraseFree(std::map<uintptr_t, size_t>::iterator it);
   size_t GranuleOf(uintptr_t addr) const { return (addr - begin_) >> granule_shift_; }
   // The rounded size of the live allocation starting at granule g (its start
   // bit is set): up to the next start or unused granule.
