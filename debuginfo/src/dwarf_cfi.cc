@@ -360,6 +360,11 @@ void WriteDebugFrameFdeWithProgram(ByteWriter& w, uint32_t cie_pointer, uint64_t
   FinishEntry(w, entry);
 }
 
+size_t DebugFrameFdeSizeWithProgram(size_t program_size) {
+  constexpr size_t kHeader = 4 + 4 + 8 + 8;  // length, CIE pointer, initial location, address range
+  return (kHeader + program_size + kCfiEntryAlignment - 1) / kCfiEntryAlignment * kCfiEntryAlignment;
+}
+
 size_t WriteEhFrameCie(ByteWriter& w, const CfiArch& arch) {
   size_t entry = w.size();
   w.U32(0);  // length, patched

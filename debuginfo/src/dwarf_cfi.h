@@ -44,6 +44,9 @@ void WriteDebugFrameFde(ByteWriter& w, const CfiArch& arch, uint32_t cie_pointer
 // rebuilds a range's FDEs many times; the program never changes).
 void WriteDebugFrameFdeWithProgram(ByteWriter& w, uint32_t cie_pointer, uint64_t address, uint64_t size,
                                    const uint8_t* program, size_t program_size);
+// The bytes WriteDebugFrameFdeWithProgram writes (its header, the program,
+// DW_CFA_nop padding), for writers that lay a file out before writing it.
+size_t DebugFrameFdeSizeWithProgram(size_t program_size);
 
 // .eh_frame: a CIE with augmentation "zR" and pcrel|sdata4 FDE pointers.
 // `buffer_address` is the run-time address of byte 0 of the writer's buffer

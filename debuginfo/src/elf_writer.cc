@@ -32,6 +32,26 @@ constexpr uint64_t kTableAlignment = 8;
 constexpr size_t kEstimatedBytesPerCode = sizeof(Elf64_Sym) + 96;
 constexpr size_t kEstimatedFixedBytes = 512;
 
+// The ELF header of every file written here (section headers only).
+Elf64_Ehdr ElfHeader(uint16_t machine, uint64_t shoff, uint16_t shnum, uint16_t shstrndx) {
+  Elf64_Ehdr ehdr = {};
+  std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
+  ehdr.e_ident[EI_CLASS] = ELFCLASS64;
+  ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+  ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+  ehdr.e_ident[EI_OSABI] = ELFOSABI_NONE;
+  ehdr.e_type = ET_DYN;
+  ehdr.e_machine = machine;
+  ehdr.e_version = EV_CURRENT;
+  ehdr.e_shoff = shoff;
+  ehdr.e_ehsize = sizeof(Elf64_Ehdr);
+  ehdr.e_phentsize = sizeof(Elf64_Phdr);
+  ehdr.e_shentsize = sizeof(Elf64_Shdr);
+  ehdr.e_shnum = shnum;
+  ehdr.e_shstrndx = shstrndx;
+  return ehdr;
+}
+
 // Builds the file in one vector: header first, section contents appended as
 // they are produced, then .shstrtab and the section header table.
 class ElfBuilder {
@@ -94,21 +114,7 @@ class ElfBuilder {
     uint64_t shoff = out_->size();
     w_.Raw(sections_, sizeof(Elf64_Shdr) * count_);
 
-    Elf64_Ehdr ehdr = {};
-    std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
-    ehdr.e_ident[EI_CLASS] = ELFCLASS64;
-    ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
-    ehdr.e_ident[EI_VERSION] = EV_CURRENT;
-    ehdr.e_ident[EI_OSABI] = ELFOSABI_NONE;
-    ehdr.e_type = ET_DYN;
-    ehdr.e_machine = machine_;
-    ehdr.e_version = EV_CURRENT;
-    ehdr.e_shoff = shoff;
-    ehdr.e_ehsize = sizeof(Elf64_Ehdr);
-    ehdr.e_phentsize = sizeof(Elf64_Phdr);
-    ehdr.e_shentsize = sizeof(Elf64_Shdr);
-    ehdr.e_shnum = static_cast<uint16_t>(count_);
-    ehdr.e_shstrndx = static_cast<uint16_t>(shstrtab);
+    Elf64_Ehdr ehdr = ElfHeader(machine_, shoff, static_cast<uint16_t>(count_), static_cast<uint16_t>(shstrtab));
     std::memcpy(out_->data(), &ehdr, sizeof(ehdr));
   }
 
@@ -444,26 +450,25 @@ ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>
 
 namespace {
 
-// WriteMiniInto's sections for one code without full mode, in its order.
-constexpr const char* kSingleSectionNames[] = {".text", ".symtab", ".strtab", kTierSectionName, ".debug_frame",
+// WriteMiniInto's sections without full mode, in its order: the direct writer's.
+constexpr const char* kMiniSectionNames[] = {".text", ".symtab", ".strtab", kTierSectionName, ".debug_frame",
                                                ".shstrtab"};
-constexpr uint16_t kSingleSectionCount = 1 + std::size(kSingleSectionNames);  // with the null section
-enum SingleSection : uint16_t { kSText = 1, kSSymtab, kSStrtab, kSTiers, kSFrame, kSShstrtab };
-// length, CIE pointer, initial location, address range: WriteDebugFrameFdeWithProgram.
+constexpr uint16_t kMiniSectionCount = 1 + std::size(kMiniSectionNames);  // with the null section
+enum MiniSection : uint16_t { kSText = 1, kSSymtab, kSStrtab, kSTiers, kSFrame, kSShstrtab };
+// length, CIE pointer, initial location, address range: WriteDebugFrameFdeWithProgram's header.
 constexpr size_t kFdeHeaderBytes = 4 + 4 + 8 + 8;
-constexpr size_t kCfiEntryAlignment = 8;  // FinishEntry pads CIEs and FDEs to it with DW_CFA_nop (0)
 
-// What every single-function file of a machine shares.
-struct SingleTemplate {
+// What every mini file of a machine written from prepared codes shares.
+struct MiniTemplate {
   uint16_t machine = 0;
   std::vector<uint8_t> cie;       // .debug_frame's CIE, at offset 0 of the section
   std::vector<uint8_t> shstrtab;  // as ElfBuilder::Finish writes it
-  uint32_t name_offsets[kSingleSectionCount] = {};
+  uint32_t name_offsets[kMiniSectionCount] = {};
   // The ELF header and section headers with every field that does not depend
-  // on the code: a file copies them and patches the rest (a smaller function
+  // on the codes: a file copies them and patches the rest (a smaller function
   // than filling them field by field; it runs cold, once per compile).
   Elf64_Ehdr ehdr = {};
-  Elf64_Shdr sections[kSingleSectionCount] = {};
+  Elf64_Shdr sections[kMiniSectionCount] = {};
 };
 
 Elf64_Shdr SectionHeader(uint32_t name, uint32_t type, uint64_t flags, uint64_t addr, uint64_t offset, uint64_t size,
@@ -480,66 +485,51 @@ Elf64_Shdr SectionHeader(uint32_t name, uint32_t type, uint64_t flags, uint64_t 
   return s;
 }
 
-void BuildSingleTemplate(uint16_t machine, SingleTemplate& t);
+void BuildMiniTemplate(uint16_t machine, MiniTemplate& t);
 
 // x86-64's is built once for the process (a function-local static: after the
 // first call, one guard byte to test); other machines' per thread, on demand.
-const SingleTemplate* SingleTemplateFor(uint16_t machine) {
+const MiniTemplate* MiniTemplateFor(uint16_t machine) {
   if (machine == kElfMachineX86_64) {
-    static const SingleTemplate x86_64 = [] {
-      SingleTemplate t;
-      BuildSingleTemplate(kElfMachineX86_64, t);
+    static const MiniTemplate x86_64 = [] {
+      MiniTemplate t;
+      BuildMiniTemplate(kElfMachineX86_64, t);
       return t;
     }();
     return &x86_64;
   }
   if (CfiArchFor(machine) == nullptr) return nullptr;
-  thread_local SingleTemplate t;
-  if (t.machine != machine || t.cie.empty()) BuildSingleTemplate(machine, t);
+  thread_local MiniTemplate t;
+  if (t.machine != machine || t.cie.empty()) BuildMiniTemplate(machine, t);
   return &t;
 }
 
-void BuildSingleTemplate(uint16_t machine, SingleTemplate& t) {
+void BuildMiniTemplate(uint16_t machine, MiniTemplate& t) {
   const CfiArch* arch = CfiArchFor(machine);
-  {
-    t.cie.clear();
-    ByteWriter cie(&t.cie);
-    WriteDebugFrameCie(cie, *arch);
-    t.shstrtab.assign(1, 0);
-    for (uint16_t i = 1; i < kSingleSectionCount; i++) {
-      t.name_offsets[i] = static_cast<uint32_t>(t.shstrtab.size());
-      const char* name = kSingleSectionNames[i - 1];
-      t.shstrtab.insert(t.shstrtab.end(), name, name + std::strlen(name) + 1);
-    }
-    t.ehdr = Elf64_Ehdr{};
-    std::memcpy(t.ehdr.e_ident, ELFMAG, SELFMAG);
-    t.ehdr.e_ident[EI_CLASS] = ELFCLASS64;
-    t.ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
-    t.ehdr.e_ident[EI_VERSION] = EV_CURRENT;
-    t.ehdr.e_ident[EI_OSABI] = ELFOSABI_NONE;
-    t.ehdr.e_type = ET_DYN;
-    t.ehdr.e_machine = machine;
-    t.ehdr.e_version = EV_CURRENT;
-    t.ehdr.e_ehsize = sizeof(Elf64_Ehdr);
-    t.ehdr.e_phentsize = sizeof(Elf64_Phdr);
-    t.ehdr.e_shentsize = sizeof(Elf64_Shdr);
-    t.ehdr.e_shnum = kSingleSectionCount;
-    t.ehdr.e_shstrndx = kSShstrtab;
-    const uint32_t* n = t.name_offsets;
-    Elf64_Shdr* sh = t.sections;
-    sh[0] = Elf64_Shdr{};
-    sh[kSText] = SectionHeader(n[kSText], SHT_NOBITS, SHF_ALLOC | SHF_EXECINSTR, 0, sizeof(Elf64_Ehdr), 0,
-                               kTextAlignment);
-    sh[kSSymtab] = SectionHeader(n[kSSymtab], SHT_SYMTAB, 0, 0, 0, 2 * sizeof(Elf64_Sym), kTableAlignment,
-                                 sizeof(Elf64_Sym));
-    sh[kSSymtab].sh_link = kSStrtab;
-    sh[kSSymtab].sh_info = 1;  // all symbols are global: the locals end after the null one
-    sh[kSStrtab] = SectionHeader(n[kSStrtab], SHT_STRTAB, 0, 0, 0, 0, 1);
-    sh[kSTiers] = SectionHeader(n[kSTiers], SHT_PROGBITS, 0, 0, 0, 1, 1);
-    sh[kSFrame] = SectionHeader(n[kSFrame], SHT_PROGBITS, 0, 0, 0, 0, kTableAlignment);
-    sh[kSShstrtab] = SectionHeader(n[kSShstrtab], SHT_STRTAB, 0, 0, 0, t.shstrtab.size(), 1);
-    t.machine = machine;
+  t.cie.clear();
+  ByteWriter cie(&t.cie);
+  WriteDebugFrameCie(cie, *arch);
+  t.shstrtab.assign(1, 0);
+  for (uint16_t i = 1; i < kMiniSectionCount; i++) {
+    t.name_offsets[i] = static_cast<uint32_t>(t.shstrtab.size());
+    const char* name = kMiniSectionNames[i - 1];
+    t.shstrtab.insert(t.shstrtab.end(), name, name + std::strlen(name) + 1);
   }
+  t.ehdr = ElfHeader(machine, /*shoff=*/0, kMiniSectionCount, kSShstrtab);  // e_shoff patched per file
+  const uint32_t* n = t.name_offsets;
+  Elf64_Shdr* sh = t.sections;
+  sh[0] = Elf64_Shdr{};
+  sh[kSText] = SectionHeader(n[kSText], SHT_NOBITS, SHF_ALLOC | SHF_EXECINSTR, 0, sizeof(Elf64_Ehdr), 0,
+                             kTextAlignment);
+  sh[kSSymtab] = SectionHeader(n[kSSymtab], SHT_SYMTAB, 0, 0, 0, 0, kTableAlignment,
+                               sizeof(Elf64_Sym));
+  sh[kSSymtab].sh_link = kSStrtab;
+  sh[kSSymtab].sh_info = 1;  // all symbols are global: the locals end after the null one
+  sh[kSStrtab] = SectionHeader(n[kSStrtab], SHT_STRTAB, 0, 0, 0, 0, 1);
+  sh[kSTiers] = SectionHeader(n[kSTiers], SHT_PROGBITS, 0, 0, 0, 0, 1);
+  sh[kSFrame] = SectionHeader(n[kSFrame], SHT_PROGBITS, 0, 0, 0, 0, kTableAlignment);
+  sh[kSShstrtab] = SectionHeader(n[kSShstrtab], SHT_STRTAB, 0, 0, 0, t.shstrtab.size(), 1);
+  t.machine = machine;
 }
 
 // File offsets of a mini file's parts, as ElfBuilder lays them out.
@@ -549,10 +539,10 @@ struct MiniLayout {
 };
 
 uint64_t FdeSize(const PreparedCode& code) {
-  return code.has_fde ? AlignUp(kFdeHeaderBytes + code.cfa_program_size(), kCfiEntryAlignment) : 0;
+  return code.has_fde ? DebugFrameFdeSizeWithProgram(code.cfa_program_size()) : 0;
 }
 
-MiniLayout MiniLayoutOf(const PreparedCode* const* codes, size_t n, const SingleTemplate& t) {
+MiniLayout MiniLayoutOf(const PreparedCode* const* codes, size_t n, const MiniTemplate& t) {
   MiniLayout l;
   l.low = codes[0]->address;
   l.high = l.low;
@@ -571,13 +561,13 @@ MiniLayout MiniLayoutOf(const PreparedCode* const* codes, size_t n, const Single
   l.frame = AlignUp(l.tiers + n, kTableAlignment);
   l.shstrtab = l.frame + l.frame_size;
   l.shoff = AlignUp(l.shstrtab + t.shstrtab.size(), kTableAlignment);
-  l.total = l.shoff + kSingleSectionCount * sizeof(Elf64_Shdr);
+  l.total = l.shoff + kMiniSectionCount * sizeof(Elf64_Shdr);
   return l;
 }
 
 // The file WriteMiniInto writes for `codes` (sorted by address, prepared,
 // without full mode), byte for byte, into out[0, l.total).
-void WriteMiniTo(const PreparedCode* const* codes, size_t n, const SingleTemplate& t, const MiniLayout& l,
+void WriteMiniTo(const PreparedCode* const* codes, size_t n, const MiniTemplate& t, const MiniLayout& l,
                  uint8_t* out) {
   std::memcpy(out, &t.ehdr, sizeof(Elf64_Ehdr));
   std::memcpy(out + offsetof(Elf64_Ehdr, e_shoff), &l.shoff, sizeof(l.shoff));
@@ -648,7 +638,7 @@ void WriteMiniTo(const PreparedCode* const* codes, size_t n, const SingleTemplat
 
 // Prepared codes, sorted: the direct writer into a new image.
 ElfImage WritePreparedMini(const std::vector<const PreparedCode*>& sorted, uint16_t machine) {
-  const SingleTemplate* t = SingleTemplateFor(machine);
+  const MiniTemplate* t = MiniTemplateFor(machine);
   if (t == nullptr || sorted.empty()) return {};
   MiniLayout l = MiniLayoutOf(sorted.data(), sorted.size(), *t);
   ElfImage image(l.total);
@@ -659,7 +649,7 @@ ElfImage WritePreparedMini(const std::vector<const PreparedCode*>& sorted, uint1
 // One template lookup and one layout per file (this runs for every compiled
 // function): the size, then the bytes into *out, which keeps its capacity.
 bool WriteSingleInto(const PreparedCode& code, uint16_t machine, ElfImage* out) {
-  const SingleTemplate* t = SingleTemplateFor(machine);
+  const MiniTemplate* t = MiniTemplateFor(machine);
   if (t == nullptr) {
     out->clear();
     return false;
@@ -674,13 +664,13 @@ bool WriteSingleInto(const PreparedCode& code, uint16_t machine, ElfImage* out) 
 }  // namespace
 
 size_t SingleMiniDebugInfoSize(const PreparedCode& code, uint16_t machine) {
-  const SingleTemplate* t = SingleTemplateFor(machine);
+  const MiniTemplate* t = MiniTemplateFor(machine);
   const PreparedCode* one = &code;
   return t ? MiniLayoutOf(&one, 1, *t).total : 0;
 }
 
 void WriteSingleMiniDebugInfo(const PreparedCode& code, uint16_t machine, uint8_t* out) {
-  const SingleTemplate* t = SingleTemplateFor(machine);
+  const MiniTemplate* t = MiniTemplateFor(machine);
   if (t == nullptr) return;
   const PreparedCode* one = &code;
   WriteMiniTo(&one, 1, *t, MiniLayoutOf(&one, 1, *t), out);

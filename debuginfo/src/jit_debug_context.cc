@@ -31,7 +31,7 @@ size_t RoundUp(size_t n, size_t granule) { return (n + granule - 1) / granule * 
 // it from memory, much later): with non-temporal stores on x86-64, so the
 // block's lines are not fetched first only to be overwritten. The blocks are
 // cold (a spare was last written a pack ago, a new one never), and those
-// fetches were most of writing a single-function file on the compiler
+// fetches were most of copying a single-function file on the compiler
 // thread. The sfence orders the stores before the caller's release stores
 // that publish the file.
 void CopyToColdMemory(uint8_t* dst, const uint8_t* src, size_t n) {
@@ -190,51 +190,40 @@ ElfWriterOptions JitDebugContext::WriterOptions() const {
   return opts;
 }
 
-JitDebugContext::Group* JitDebugContext::NewGroup(Group::Kind kind, uint64_t range_index, size_t functions,
-                                                  size_t size) {
-  if (size == 0) return nullptr;
+JitDebugContext::Group* JitDebugContext::Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range,
+                                                  uint64_t range_index, size_t functions) {
+  if (bytes.empty()) return nullptr;
   auto* g = new Group();
   g->kind = kind;
   g->range = range_index;
   g->functions = functions;
-  g->size = size;
-  g->block_size = kind == Group::kSingle ? RoundUp(size, kSpareGranule) : size;
+  g->size = bytes.size();
+  g->block_size = kind == Group::kSingle ? RoundUp(bytes.size(), kSpareGranule) : bytes.size();
   if (alloc_) {
     g->symfile = kind == Group::kSingle ? TakeSpare(g->block_size) : nullptr;
     if (!g->symfile) g->symfile = alloc_(alloc_ctx_, g->block_size);
   }
   g->from_alloc = g->symfile != nullptr;
-  if (!g->symfile) g->symfile = static_cast<uint8_t*>(malloc(size));
+  if (!g->symfile) g->symfile = static_cast<uint8_t*>(malloc(bytes.size()));
   if (!g->symfile) {
     delete g;
     return nullptr;
   }
-  return g;
-}
-
-void JitDebugContext::Publish(Group* g, Range& range) {
+  CopyToColdMemory(g->symfile, bytes.data(), bytes.size());
   g->entry = writer_->Register(g->symfile, g->size);
   range.groups.push_back(g);
   group_count_++;
-  switch (g->kind) {
+  switch (kind) {
     case Group::kSingle:
       stats_.unpacked_bytes += g->size;
-      if (range.singles++ == 0) with_singles_.insert(g->range);
+      if (range.singles++ == 0) with_singles_.insert(range_index);
       break;
     case Group::kPacked:
       stats_.packed_bytes += g->size;
-      if (range.packed++ == 0) with_packed_.insert(g->range);
+      if (range.packed++ == 0) with_packed_.insert(range_index);
       break;
     case Group::kCompressed: stats_.compressed_bytes += g->size; break;
   }
-}
-
-JitDebugContext::Group* JitDebugContext::Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range,
-                                                  uint64_t range_index, size_t functions) {
-  Group* g = NewGroup(kind, range_index, functions, bytes.size());
-  if (!g) return nullptr;
-  memcpy(g->symfile, bytes.data(), bytes.size());
-  Publish(g, range);
   return g;
 }
 
@@ -284,18 +273,11 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   auto prepared = std::make_shared<PreparedCode>();
   if (!PrepareCode(code, opts, prepared.get())) return false;
   // The single-function file is built here, without the lock, in a buffer
-  // of this thread's that keeps its capacity, then copied into its block
-  // (only known under the lock: a spare or a new one) with CopyToColdMemory.
+  // of this thread's that keeps its capacity (no allocation per function),
+  // and copied into its block by Register.
   thread_local ElfImage tls_single;
-  size_t single_size;
-  if (opts.full) {
-    tls_single = WriteMiniDebugInfo({&code}, opts);
-    single_size = tls_single.size();
-  } else {
-    // Resized to the file (capacity kept): no allocation per function.
-    WritePreparedMiniDebugInfoInto(*prepared, opts, &tls_single);
-    single_size = tls_single.size();
-  }
+  if (opts.full) tls_single = WriteMiniDebugInfo({&code}, opts);
+  else WritePreparedMiniDebugInfoInto(*prepared, opts, &tls_single);
 
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t range_index = code.address >> options_.range_bits;
@@ -309,12 +291,8 @@ bool JitDebugContext::AddCode(const CodeInfo& code) {
   last_range_ = range_index;
   last_ = &range;
   range.generation++;
-  Group* g = NewGroup(Group::kSingle, range_index, 1, single_size);
-  if (g) {
-    CopyToColdMemory(g->symfile, tls_single.data(), single_size);
-    Publish(g, range);
-    range.codes[index].covering = g;
-  }
+  Group* g = Register(tls_single, Group::kSingle, range, range_index, 1);
+  if (g) range.codes[index].covering = g;
   if (!options_.full && options_.pack && ++new_since_pack_ >= options_.pack_every) {
     new_since_pack_ = 0;
     if (options_.deferred) {

@@ -4,19 +4,12 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-
 #include <cstdint>
 #include <cstdio>
 
 namespace jitvm {
 
 namespace {
-// MADV_POPULATE_WRITE (Linux 5.14); Debian 12's headers have it, older ones not.
-#ifdef MADV_POPULATE_WRITE
-constexpr int kMadvPopulateWrite = MADV_POPULATE_WRITE;
-#else
-constexpr int kMadvPopulateWrite = 23;
-#endif
 // Each slab starts with a link to the previous slab; 16 bytes keep blocks 16-aligned.
 constexpr size_t kSlabHeader = 16;
 
@@ -66,9 +59,9 @@ void* SmallAlloc::carve(int c) {
   void* p = bump_;
   bump_ += sz;
   if (!huge_pages_ && bump_ > populated_) {
-    // Advice only: where the kernel lacks it (before 5.14) pages fault in as before.
+    // Where the kernel lacks it (before 5.14) it fails and pages fault in as before.
     char* to = std::min(bump_end_, populated_ + ((bump_ - populated_ + kPopulateStep - 1) / kPopulateStep) * kPopulateStep);
-    madvise(populated_, static_cast<size_t>(to - populated_), kMadvPopulateWrite);
+    madvise(populated_, static_cast<size_t>(to - populated_), MADV_POPULATE_WRITE);
     populated_ = to;
   }
   return p;

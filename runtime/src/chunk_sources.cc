@@ -39,11 +39,11 @@ void register_chunk_source(State* L, Proto* main, const char* src, size_t len) {
   // Encoded straight into the registered block: the text is copied once.
   std::string_view text(src, len);
   size_t size = jitscope::EncodedSourceBlobSize(chunk_name, text, functions.data(), functions.size());
-  // From a pool of huge-page slabs, not malloc: the VM thread runs on a
+  // From a slab pool of its own, not malloc: the VM thread runs on a
   // thread of its own, whose malloc arena grows by mprotect in small steps
   // and faults in every 4 KiB page: that was ~60% of this function's cost
-  // with 10,000 chunks loaded. Not the Lua heap's pool either (see
-  // Global::source_pool).
+  // with 10,000 chunks loaded. Not the Lua heap's pool either, and on 4 KiB
+  // pages faulted in 64 KiB at a time (see Global::source_pool).
   uint8_t* blob;
   try {
     blob = static_cast<uint8_t*>(L->g->source_pool.alloc(size));

@@ -106,13 +106,13 @@ ElfImage WritePreparedMiniDebugInfo(const std::vector<const PreparedCode*>& code
 bool WritePreparedMiniDebugInfoInto(const PreparedCode& code, const ElfWriterOptions& opts, ElfImage* out);
 ElfImage WritePreparedCompressedDebugInfo(const std::vector<const PreparedCode*>& codes, const ElfWriterOptions& opts);
 
-// The single-function file of WritePreparedMiniDebugInfo({&code}), byte for
-// byte, written straight into caller memory: the size is known first
-// (SingleMiniDebugInfoSize, 0 for an unsupported machine) and
-// WriteSingleMiniDebugInfo fills exactly that many bytes of `out` (padding
-// included, whatever was there before). Every compiled function gets one of
-// these, on the compiler thread; the general writer's vector appends, byte
-// pushes and section bookkeeping were ~1 us of it, this is a few memcpys.
+// The prepared writers above lay the file out first and fill it with
+// memcpys from a per-machine template (every compiled function gets a
+// single-function file on the compiler thread; the general writer's vector
+// appends, byte pushes and section bookkeeping were ~1 us of it). The same
+// single-function file straight into caller memory: SingleMiniDebugInfoSize
+// bytes (0 for an unsupported machine), all of which WriteSingleMiniDebugInfo
+// fills (padding included, whatever was there before).
 size_t SingleMiniDebugInfoSize(const PreparedCode& code, uint16_t machine);
 void WriteSingleMiniDebugInfo(const PreparedCode& code, uint16_t machine, uint8_t* out);
 

@@ -154,11 +154,6 @@ class JitDebugContext {
   };
   Group* Register(const std::vector<uint8_t>& bytes, Group::Kind kind, Range& range, uint64_t range_index,
                   size_t functions);
-  // Register in two steps, for files written straight into their block:
-  // NewGroup gives a group whose symfile has room for `size` bytes (a spare,
-  // alloc_'s or malloc's; nullptr if none), Publish registers it once written.
-  Group* NewGroup(Group::Kind kind, uint64_t range_index, size_t functions, size_t size);
-  void Publish(Group* g, Range& range);
   // covered = false: no live function names g as its covering any more
   // (Apply has just moved them all to the new group): the walk is skipped.
   void Unregister(Group* g, bool covered = true);

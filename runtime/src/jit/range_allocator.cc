@@ -89,11 +89,10 @@ std::optional<uintptr_t> RangeAllocator::Allocate(size_t size, size_t alignment)
     if (head > hole_size || hole_size - head < need) continue;
     size_t tail = hole_size - head - need;
 
-    // Erased through the iterator in hand, not looked up in free_by_size_
-    // again (a walk of cold nodes; with many holes, the costliest part of an
-    // allocation).
-    // The head and tail take the hole's place in address order: inserted
-    // there by hint, not by another walk from the root.
+    // The hole leaves free_by_size_ through the iterator in hand (looking it
+    // up again walked cold nodes: with many holes, the costliest part of an
+    // allocation), and its head and tail take its place in free_by_addr_ by
+    // hint, not by another walk from the root.
     free_by_size_.erase(it);
     auto place = free_by_addr_.erase(free_by_addr_.find(hole_start));
     if (tail != 0) {
