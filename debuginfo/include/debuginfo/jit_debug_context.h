@@ -57,6 +57,9 @@ struct JitDebugOptions {
   bool compress_stable_at_pack = true;
 };
 
+// Where a context's PreparedCodes live (jit_debug_context.cc).
+class PreparedCodePool;
+
 struct JitDebugStats {
   uint64_t entries = 0;        // registered now
   uint64_t functions = 0;      // live functions covered
@@ -186,6 +189,8 @@ class JitDebugContext {
   Alloc alloc_;
   Free free_;
   void* alloc_ctx_;
+  // Declared before ranges_ so that it outlives every Code they hold.
+  std::unique_ptr<PreparedCodePool> pool_;
   std::mutex mu_;
   // Ranges are never erased (a stale plan must find its generation), and
   // there are at most code cache size / 64 KiB of them. References to the
